@@ -1,0 +1,166 @@
+//! Assembles the contexts, their databases and consumers, and the HTTP server.
+
+use crate::auth::{self, Auth, token::Tokens};
+use crate::clock::SharedClock;
+use crate::config::Config;
+use crate::db::Db;
+use crate::events::transport::OutboxLog;
+use crate::events::{Consumer, EventSystem, schema};
+use crate::http::{self, AppState};
+use crate::tracker::{self, Tracker};
+use anyhow::Context as _;
+use std::future::Future;
+use std::path::Path;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+/// Every context's database, opened and migrated.
+pub struct Databases {
+    pub auth: Db,
+    pub tracker: Db,
+}
+
+impl Databases {
+    pub fn open(dir: &Path) -> anyhow::Result<Databases> {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("creating the data directory {}", dir.display()))?;
+        Ok(Databases {
+            auth: Db::open(dir, "auth", &auth::store::migrations())?,
+            tracker: Db::open(dir, "tracker", &tracker::store::migrations())?,
+        })
+    }
+
+    /// Who follows whose log (embedded mode: every consumer in this process).
+    pub fn consumers(&self, clock: &SharedClock) -> Vec<Consumer> {
+        vec![Consumer::new(
+            "tracker",
+            self.tracker.clone(),
+            Arc::new(OutboxLog::new(self.auth.clone())),
+            Arc::new(tracker::users_copy::UsersCopy),
+            clock.clone(),
+        )]
+    }
+}
+
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+    deliver_events: bool,
+}
+
+impl Application {
+    /// Opens the data directory, creates the first admin if needed and binds the listener.
+    pub async fn build(config: Config, clock: SharedClock) -> anyhow::Result<Application> {
+        schema::compile_all();
+        let dbs = Databases::open(&config.data_dir)?;
+        let secret = jwt_secret(&config)?;
+        let tokens = Arc::new(Tokens::new(secret.as_bytes(), config.token_ttl));
+        let auth = Auth::new(
+            dbs.auth.clone(),
+            clock.clone(),
+            tokens.clone(),
+            config.hash_cost,
+        );
+        if let Some(generated) = auth
+            .ensure_first_admin(config.admin_password.clone())
+            .await?
+        {
+            println!(
+                "Created the admin user `admin` with the password `{generated}` (shown only this once)."
+            );
+        }
+        let events = EventSystem::new(dbs.consumers(&clock), clock.clone());
+        let state = AppState {
+            auth,
+            tracker: Tracker::new(dbs.tracker.clone(), clock.clone()),
+            events,
+            tokens,
+            clock,
+        };
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("binding {}", config.listen))?;
+        Ok(Application {
+            listener,
+            state,
+            deliver_events: config.deliver_events,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.listener
+            .local_addr()
+            .map(|a| a.port())
+            .unwrap_or_default()
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves HTTP and runs the consumers until `shutdown` completes; then stops accepting,
+    /// finishes the requests in flight and lets each consumer finish its batch.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let (stop, stopped) = watch::channel(false);
+        let mut background = JoinSet::new();
+        if self.deliver_events {
+            self.state.events.spawn(&mut background, &stopped);
+        }
+        let router = http::router(self.state.clone());
+        tracing::info!(address = %self.listener.local_addr()?, "aTES is listening");
+        let stop_http = stop.clone();
+        axum::serve(self.listener, router)
+            .with_graceful_shutdown(async move {
+                shutdown.await;
+                let _ = stop_http.send(true);
+            })
+            .await
+            .context("serving HTTP")?;
+        let _ = stop.send(true);
+        while background.join_next().await.is_some() {}
+        Ok(())
+    }
+}
+
+/// The configured secret, or the one kept in the data directory (created on first start),
+/// so tokens stay valid across restarts.
+fn jwt_secret(config: &Config) -> anyhow::Result<String> {
+    if let Some(secret) = &config.jwt_secret {
+        return Ok(secret.clone());
+    }
+    let path = config.data_dir.join("jwt_secret");
+    match std::fs::read_to_string(&path) {
+        Ok(secret) if !secret.trim().is_empty() => Ok(secret.trim().to_owned()),
+        _ => {
+            let secret: String = {
+                use rand::RngExt;
+                rand::rng()
+                    .sample_iter(rand::distr::Alphanumeric)
+                    .take(48)
+                    .map(char::from)
+                    .collect()
+            };
+            std::fs::write(&path, &secret)
+                .with_context(|| format!("writing {}", path.display()))?;
+            restrict_permissions(&path)?;
+            Ok(secret)
+        }
+    }
+}
+
+#[cfg(unix)]
+fn restrict_permissions(path: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn restrict_permissions(_path: &Path) -> anyhow::Result<()> {
+    Ok(())
+}

@@ -1,0 +1,97 @@
+//! HTTP endpoints of the auth context.
+
+use crate::error::Result;
+use crate::http::AppState;
+use crate::http::extract::{AppJson, AppQuery, Caller, parse_id};
+use crate::paging::PageRequest;
+use ates_shared::Role;
+use ates_shared::api::{
+    CreateUser, ErrorBody, LoginRequest, LoginResponse, Page, PageParams, UpdateUser, User,
+};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/auth/login", post(login))
+        .route("/api/v1/auth/me", get(me))
+        .route("/api/v1/users", get(list_users).post(create_user))
+        .route("/api/v1/users/{id}", get(get_user).patch(update_user))
+}
+
+/// Exchange a username and password for a bearer token.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
+    responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody), (status = 403, description = "deactivated", body = ErrorBody)))]
+pub async fn login(
+    State(state): State<AppState>,
+    AppJson(req): AppJson<LoginRequest>,
+) -> Result<Json<LoginResponse>> {
+    Ok(Json(state.auth.login(req.username, req.password).await?))
+}
+
+/// The logged-in user.
+#[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, body = User), (status = 401, body = ErrorBody)))]
+pub async fn me(State(state): State<AppState>, caller: Caller) -> Result<Json<User>> {
+    Ok(Json(state.auth.get_user(caller.id).await?))
+}
+
+/// Create a user (admin).
+#[utoipa::path(post, path = "/api/v1/users", tag = "auth", security(("bearer" = [])), request_body = CreateUser,
+    responses((status = 201, body = User), (status = 409, description = "username taken", body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    AppJson(req): AppJson<CreateUser>,
+) -> Result<(StatusCode, Json<User>)> {
+    caller.require(&[Role::Admin])?;
+    Ok((
+        StatusCode::CREATED,
+        Json(state.auth.create_user(req).await?),
+    ))
+}
+
+/// Every user, in creation order (admin).
+#[utoipa::path(get, path = "/api/v1/users", tag = "auth", security(("bearer" = [])), params(PageParams),
+    responses((status = 200, body = Page<User>), (status = 403, body = ErrorBody)))]
+pub async fn list_users(
+    State(state): State<AppState>,
+    caller: Caller,
+    AppQuery(params): AppQuery<PageParams>,
+) -> Result<Json<Page<User>>> {
+    caller.require(&[Role::Admin])?;
+    let page = PageRequest::parse(params.limit, params.cursor.as_deref())?;
+    Ok(Json(state.auth.list_users(page).await?))
+}
+
+/// One user (admin).
+#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, body = User), (status = 404, body = ErrorBody)))]
+pub async fn get_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<User>> {
+    caller.require(&[Role::Admin])?;
+    Ok(Json(state.auth.get_user(parse_id(&id, "user")?).await?))
+}
+
+/// Change a user's role, name, e-mail or active flag (admin).
+#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "auth", security(("bearer" = [])), request_body = UpdateUser,
+    responses((status = 200, body = User), (status = 404, body = ErrorBody), (status = 409, description = "last admin", body = ErrorBody)))]
+pub async fn update_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    AppJson(change): AppJson<UpdateUser>,
+) -> Result<Json<User>> {
+    caller.require(&[Role::Admin])?;
+    Ok(Json(
+        state
+            .auth
+            .update_user(parse_id(&id, "user")?, change)
+            .await?,
+    ))
+}

@@ -1,0 +1,124 @@
+//! Configuration: flags and `ATES_*` environment variables, with defaults for a single box.
+
+use crate::auth::password::HashCost;
+use clap::{Args, Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "ates-server",
+    version,
+    about = "aTES: task tracker and payroll server"
+)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// `serve` options, also accepted without the word `serve`.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server with every context (the default).
+    Serve(ServeArgs),
+    /// Manage users from the shell (works while the server runs).
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user.
+    Add {
+        #[command(flatten)]
+        data: DataDirArg,
+        #[arg(long)]
+        username: String,
+        /// The password; read from ATES_NEW_USER_PASSWORD when not given.
+        #[arg(long, env = "ATES_NEW_USER_PASSWORD", hide_env_values = true)]
+        password: String,
+        #[arg(long)]
+        full_name: String,
+        #[arg(long)]
+        email: String,
+        /// worker, manager, accountant or admin.
+        #[arg(long, default_value = "worker")]
+        role: ates_shared::Role,
+    },
+    /// List users.
+    List {
+        #[command(flatten)]
+        data: DataDirArg,
+    },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DataDirArg {
+    /// Where the databases and the mail spool live.
+    #[arg(long, env = "ATES_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub data: DataDirArg,
+    /// Address to listen on.
+    #[arg(long, env = "ATES_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Password of the `admin` user created on the very first start (generated and
+    /// printed once when unset).
+    #[arg(long, env = "ATES_ADMIN_PASSWORD", hide_env_values = true)]
+    pub admin_password: Option<String>,
+    /// Secret that signs bearer tokens; generated and kept in the data directory when unset.
+    #[arg(long, env = "ATES_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+    /// How long a login token stays valid, in minutes.
+    #[arg(long, env = "ATES_TOKEN_TTL_MINUTES", default_value_t = 720)]
+    pub token_ttl_minutes: i64,
+}
+
+/// What the application needs to start, however it was configured.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub admin_password: Option<String>,
+    pub jwt_secret: Option<String>,
+    pub token_ttl: chrono::Duration,
+    pub hash_cost: HashCost,
+    /// Run the consumers. Off only in tests that need events to wait in the outbox.
+    pub deliver_events: bool,
+}
+
+impl Config {
+    /// A configuration for tests: a random port, cheap password hashing.
+    pub fn for_tests(data_dir: PathBuf) -> Config {
+        Config {
+            listen: "127.0.0.1:0".parse().expect("loopback address"),
+            data_dir,
+            admin_password: Some("admin-password".into()),
+            jwt_secret: Some("test-secret".into()),
+            token_ttl: chrono::Duration::hours(1),
+            hash_cost: HashCost::CHEAP_FOR_TESTS,
+            deliver_events: true,
+        }
+    }
+}
+
+impl From<ServeArgs> for Config {
+    fn from(args: ServeArgs) -> Self {
+        Config {
+            listen: args.listen,
+            data_dir: args.data.data_dir,
+            admin_password: args.admin_password,
+            jwt_secret: args.jwt_secret,
+            token_ttl: chrono::Duration::minutes(args.token_ttl_minutes.max(1)),
+            hash_cost: HashCost::RECOMMENDED,
+            deliver_events: true,
+        }
+    }
+}

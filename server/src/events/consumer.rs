@@ -1,0 +1,374 @@
+//! The consumer runtime: follows one producer's log and applies its events, in order, to
+//! the consumer's own database, at least once and idempotently.
+//!
+//! A batch of events is applied in one transaction together with the consumer's new
+//! position and an inbox row per event. An event already in the inbox is skipped, so a
+//! redelivery (after a crash, a rewind or a broker's resend) changes nothing. An event the
+//! handler fails on is retried with backoff; when every attempt fails it is parked as a
+//! dead letter and the consumer moves on to the events behind it.
+
+use super::outbox::LoggedEvent;
+use super::schema;
+use super::transport::EventLog;
+use crate::clock::SharedClock;
+use crate::db::{Db, DbError, Tx};
+use ates_shared::events::Envelope;
+use rusqlite::{OptionalExtension, params};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{Notify, watch};
+use uuid::Uuid;
+
+/// Applies events to a consumer's read model. Runs inside the consumer's transaction: all
+/// its writes commit with the position and the inbox row, or not at all. Events the
+/// handler has no use for are simply `Ok(())`.
+pub trait Handler: Send + Sync + 'static {
+    fn handle(&self, tx: &Tx<'_>, event: &Envelope) -> anyhow::Result<()>;
+}
+
+/// How hard to try before parking an event.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    pub attempts: u32,
+    pub first_backoff: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            attempts: 5,
+            first_backoff: Duration::from_millis(50),
+        }
+    }
+}
+
+/// Events fetched and applied per transaction.
+const BATCH: usize = 1000;
+/// Consumers poll this often even without a wake-up (events written by another process).
+const POLL_INTERVAL: Duration = Duration::from_millis(500);
+
+/// Why one event could not be applied.
+#[derive(Debug, Clone)]
+enum Failure {
+    /// It can never succeed as it is (breaks its schema): park at once.
+    Permanent(String),
+    /// The handler failed; it may succeed on a retry.
+    Transient(String),
+}
+
+impl Failure {
+    fn message(&self) -> &str {
+        match self {
+            Failure::Permanent(m) | Failure::Transient(m) => m,
+        }
+    }
+}
+
+/// What one step of the consumer did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// Applied (or skipped as duplicates, or parked) this many events.
+    Applied(usize),
+    /// Nothing new in the log.
+    Idle,
+}
+
+pub struct Consumer {
+    name: String,
+    db: Db,
+    log: Arc<dyn EventLog>,
+    handler: Arc<dyn Handler>,
+    clock: SharedClock,
+    retry: RetryPolicy,
+    wake: Notify,
+}
+
+impl Consumer {
+    /// `name` is `<consuming context>.<source>`, e.g. `tracker.auth`.
+    pub fn new(
+        context: &str,
+        db: Db,
+        log: Arc<dyn EventLog>,
+        handler: Arc<dyn Handler>,
+        clock: SharedClock,
+    ) -> Consumer {
+        Consumer {
+            name: format!("{context}.{}", log.source()),
+            db,
+            log,
+            handler,
+            clock,
+            retry: RetryPolicy::default(),
+            wake: Notify::new(),
+        }
+    }
+
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Consumer {
+        self.retry = retry;
+        self
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn source(&self) -> &str {
+        self.log.source()
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    pub(crate) fn handler(&self) -> Arc<dyn Handler> {
+        self.handler.clone()
+    }
+
+    pub fn log(&self) -> &Arc<dyn EventLog> {
+        &self.log
+    }
+
+    /// Follows the log until `shutdown` turns true.
+    pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+        let mut changes = self.log.changes();
+        loop {
+            if *shutdown.borrow() {
+                return;
+            }
+            match self.step().await {
+                Ok(Step::Applied(_)) => continue,
+                Ok(Step::Idle) => {}
+                Err(e) => {
+                    tracing::error!(consumer = %self.name, error = %e, "consumer step failed")
+                }
+            }
+            tokio::select! {
+                _ = changes.changed() => {}
+                _ = self.wake.notified() => {}
+                _ = shutdown.changed() => {}
+                _ = tokio::time::sleep(POLL_INTERVAL) => {}
+            }
+        }
+    }
+
+    /// Wakes the consumer now (after a rewind or a replay).
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Takes the next batch from the log and applies it. Public so tests and tools can drain
+    /// a consumer synchronously instead of sleeping.
+    pub async fn step(&self) -> Result<Step, DbError> {
+        let position = self.position().await?;
+        let events = self.log.fetch(position, BATCH).await?;
+        if events.is_empty() {
+            return Ok(Step::Idle);
+        }
+        let count = events.len();
+        let (name, handler, clock) = (self.name.clone(), self.handler.clone(), self.clock.clone());
+        let failed = self
+            .db
+            .write(move |tx| apply_batch(tx, &name, handler.as_ref(), &clock, position, events))
+            .await?;
+        if let Some((event, failure)) = failed {
+            self.retry_or_park(event, failure).await?;
+        }
+        Ok(Step::Applied(count))
+    }
+
+    /// Applies every pending event now; returns how many were taken from the log.
+    pub async fn drain(&self) -> Result<usize, DbError> {
+        let mut total = 0;
+        while let Step::Applied(n) = self.step().await? {
+            total += n;
+        }
+        Ok(total)
+    }
+
+    /// The position of the last event taken from the log.
+    pub async fn position(&self) -> Result<i64, DbError> {
+        let name = self.name.clone();
+        self.db
+            .read(move |conn| Ok(read_position(conn, &name)?))
+            .await
+    }
+
+    /// Moves the position (back, to have events delivered again; the inbox keeps that
+    /// harmless). Refuses positions outside the log.
+    pub async fn rewind(&self, position: i64) -> Result<(), DbError> {
+        let name = self.name.clone();
+        self.db
+            .write(move |tx| write_position(tx, &name, position).map_err(DbError::from))
+            .await?;
+        self.wake();
+        Ok(())
+    }
+
+    async fn retry_or_park(&self, event: LoggedEvent, mut failure: Failure) -> Result<(), DbError> {
+        let mut attempts = 1;
+        let mut backoff = self.retry.first_backoff;
+        while matches!(failure, Failure::Transient(_)) && attempts < self.retry.attempts {
+            tokio::time::sleep(backoff).await;
+            backoff *= 2;
+            attempts += 1;
+            let (name, handler, clock) =
+                (self.name.clone(), self.handler.clone(), self.clock.clone());
+            let single = event.clone();
+            let expected = self.position().await?;
+            let outcome = self
+                .db
+                .write(move |tx| {
+                    apply_batch(tx, &name, handler.as_ref(), &clock, expected, vec![single])
+                })
+                .await?;
+            match outcome {
+                None => return Ok(()),
+                Some((_, again)) => failure = again,
+            }
+        }
+        tracing::warn!(
+            consumer = %self.name,
+            event_id = %event.envelope.event_id,
+            event_name = %event.envelope.event_name,
+            attempts,
+            error = failure.message(),
+            "parking event as a dead letter"
+        );
+        let name = self.name.clone();
+        let now = self.clock.now();
+        let message = failure.message().to_owned();
+        self.db
+            .write(move |tx| -> Result<(), DbError> {
+                tx.execute(
+                    "INSERT INTO dead_letters
+                       (id, consumer, event_id, event_name, event_version, envelope, error, attempts, parked_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                    params![
+                        Uuid::now_v7(),
+                        name,
+                        event.envelope.event_id,
+                        event.envelope.event_name,
+                        event.envelope.event_version,
+                        serde_json::to_value(&event.envelope)
+                            .map_err(|e| DbError::Sqlite(rusqlite::Error::ToSqlConversionFailure(e.into())))?,
+                        message,
+                        attempts,
+                        now,
+                    ],
+                )?;
+                write_position(tx, &name, event.seq)?;
+                Ok(())
+            })
+            .await
+    }
+}
+
+/// Applies `events` (which follow `expected_position`) inside the caller's transaction.
+/// Stops at the first failure and returns it; everything before it stays applied and the
+/// position is moved to the last event taken. If another writer moved the position (a
+/// rewind), nothing is applied: the next step starts from the new position.
+fn apply_batch(
+    tx: &Tx<'_>,
+    consumer: &str,
+    handler: &dyn Handler,
+    clock: &SharedClock,
+    expected_position: i64,
+    events: Vec<LoggedEvent>,
+) -> Result<Option<(LoggedEvent, Failure)>, DbError> {
+    if read_position(tx, consumer)? != expected_position {
+        return Ok(None);
+    }
+    let now = clock.now();
+    let mut position = expected_position;
+    let mut failed = None;
+    for event in events {
+        tx.execute_batch("SAVEPOINT event")?;
+        match apply_one(tx, consumer, handler, &event.envelope, now) {
+            Ok(()) => {
+                tx.execute_batch("RELEASE event")?;
+                position = event.seq;
+            }
+            Err(ApplyError::Db(e)) => {
+                tx.execute_batch("ROLLBACK TO event; RELEASE event")?;
+                return Err(e);
+            }
+            Err(ApplyError::Failed(failure)) => {
+                tx.execute_batch("ROLLBACK TO event; RELEASE event")?;
+                failed = Some((event, failure));
+                break;
+            }
+        }
+    }
+    write_position(tx, consumer, position)?;
+    Ok(failed)
+}
+
+enum ApplyError {
+    Db(DbError),
+    Failed(Failure),
+}
+
+impl From<rusqlite::Error> for ApplyError {
+    fn from(e: rusqlite::Error) -> Self {
+        ApplyError::Db(e.into())
+    }
+}
+
+/// Validates, applies and records one event, unless the inbox says it was applied before.
+fn apply_one(
+    tx: &Tx<'_>,
+    consumer: &str,
+    handler: &dyn Handler,
+    envelope: &Envelope,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), ApplyError> {
+    if already_applied(tx, consumer, envelope.event_id)? {
+        return Ok(());
+    }
+    schema::validate(envelope)
+        .map_err(|e| ApplyError::Failed(Failure::Permanent(e.to_string())))?;
+    handler
+        .handle(tx, envelope)
+        .map_err(|e| ApplyError::Failed(Failure::Transient(format!("{e:#}"))))?;
+    tx.prepare_cached("INSERT INTO inbox (consumer, event_id, applied_at) VALUES (?1, ?2, ?3)")?
+        .execute(params![consumer, envelope.event_id, now])?;
+    Ok(())
+}
+
+/// Applies a parked event again (an admin's replay): same checks, same inbox.
+pub(crate) fn replay(
+    tx: &Tx<'_>,
+    consumer: &str,
+    handler: &dyn Handler,
+    envelope: &Envelope,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), String> {
+    match apply_one(tx, consumer, handler, envelope, now) {
+        Ok(()) => Ok(()),
+        Err(ApplyError::Db(e)) => Err(e.to_string()),
+        Err(ApplyError::Failed(f)) => Err(f.message().to_owned()),
+    }
+}
+
+fn already_applied(tx: &Tx<'_>, consumer: &str, event_id: Uuid) -> rusqlite::Result<bool> {
+    tx.prepare_cached("SELECT 1 FROM inbox WHERE consumer = ?1 AND event_id = ?2")?
+        .query_row(params![consumer, event_id], |_| Ok(()))
+        .optional()
+        .map(|found| found.is_some())
+}
+
+fn read_position(conn: &rusqlite::Connection, consumer: &str) -> rusqlite::Result<i64> {
+    conn.prepare_cached("SELECT position FROM consumer_positions WHERE consumer = ?1")?
+        .query_row([consumer], |r| r.get(0))
+        .optional()
+        .map(|p| p.unwrap_or(0))
+}
+
+fn write_position(tx: &Tx<'_>, consumer: &str, position: i64) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO consumer_positions (consumer, position) VALUES (?1, ?2)
+         ON CONFLICT (consumer) DO UPDATE SET position = excluded.position",
+    )?
+    .execute(params![consumer, position])?;
+    Ok(())
+}

@@ -1,0 +1,80 @@
+//! The event system's admin endpoints: consumer lag, dead letters, replay and rewind.
+
+use crate::error::Result;
+use crate::http::AppState;
+use crate::http::extract::{AppJson, Caller, parse_id};
+use ates_shared::Role;
+use ates_shared::api::{DeadLetter, ErrorBody, EventsStatus, Page, Rewind};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/system/events", get(events_status))
+        .route("/api/v1/system/dead-letters", get(dead_letters))
+        .route(
+            "/api/v1/system/dead-letters/{id}/retry",
+            post(retry_dead_letter),
+        )
+        .route("/api/v1/system/consumers/{consumer}/rewind", post(rewind))
+}
+
+/// Every consumer's position, lag and parked events; `caught_up` when all lags are zero.
+#[utoipa::path(get, path = "/api/v1/system/events", tag = "system", security(("bearer" = [])),
+    responses((status = 200, body = EventsStatus), (status = 403, body = ErrorBody)))]
+pub async fn events_status(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<EventsStatus>> {
+    caller.require(&[Role::Admin])?;
+    Ok(Json(state.events.status().await?))
+}
+
+/// Events that failed every retry, newest first (parked and already replayed).
+#[utoipa::path(get, path = "/api/v1/system/dead-letters", tag = "system", security(("bearer" = [])),
+    responses((status = 200, body = Page<DeadLetter>), (status = 403, body = ErrorBody)))]
+pub async fn dead_letters(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Page<DeadLetter>>> {
+    caller.require(&[Role::Admin])?;
+    let items = state.events.dead_letters(None).await?;
+    Ok(Json(Page {
+        items,
+        next_cursor: None,
+    }))
+}
+
+/// Apply a dead letter again; 409 `replay_failed` if it still fails.
+#[utoipa::path(post, path = "/api/v1/system/dead-letters/{id}/retry", tag = "system", security(("bearer" = [])),
+    responses((status = 200, body = DeadLetter), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn retry_dead_letter(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<DeadLetter>> {
+    caller.require(&[Role::Admin])?;
+    Ok(Json(
+        state
+            .events
+            .retry_dead_letter(parse_id(&id, "dead letter")?)
+            .await?,
+    ))
+}
+
+/// Deliver a consumer's log again from `position` (already applied events are skipped).
+#[utoipa::path(post, path = "/api/v1/system/consumers/{consumer}/rewind", tag = "system", security(("bearer" = [])),
+    request_body = Rewind,
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn rewind(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(consumer): Path<String>,
+    AppJson(req): AppJson<Rewind>,
+) -> Result<StatusCode> {
+    caller.require(&[Role::Admin])?;
+    state.events.rewind(&consumer, req.position).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,238 @@
+//! Every consumer of the running process, and the admin's view of them: lag, dead letters,
+//! replay and rewind.
+
+use super::consumer::{self, Consumer};
+use crate::clock::SharedClock;
+use crate::db::DbError;
+use crate::error::{Error, Result};
+use ates_shared::api::{ConsumerStatus, DeadLetter, DeadLetterStatus, EventsStatus};
+use ates_shared::events::Envelope;
+use rusqlite::{OptionalExtension, params};
+use std::sync::Arc;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use uuid::Uuid;
+
+#[derive(Clone)]
+pub struct EventSystem {
+    consumers: Arc<Vec<Arc<Consumer>>>,
+    clock: SharedClock,
+}
+
+impl EventSystem {
+    pub fn new(consumers: Vec<Consumer>, clock: SharedClock) -> EventSystem {
+        EventSystem {
+            consumers: Arc::new(consumers.into_iter().map(Arc::new).collect()),
+            clock,
+        }
+    }
+
+    pub fn consumers(&self) -> &[Arc<Consumer>] {
+        &self.consumers
+    }
+
+    pub fn consumer(&self, name: &str) -> Result<&Arc<Consumer>> {
+        self.consumers
+            .iter()
+            .find(|c| c.name() == name)
+            .ok_or_else(|| Error::NotFound(format!("no consumer named `{name}`")))
+    }
+
+    /// Starts one task per consumer; they stop when `shutdown` turns true.
+    pub fn spawn(&self, tasks: &mut JoinSet<()>, shutdown: &watch::Receiver<bool>) {
+        for consumer in self.consumers.iter() {
+            tasks.spawn(consumer.clone().run(shutdown.clone()));
+        }
+    }
+
+    /// Applies everything pending, consumer after consumer, until all are idle.
+    /// For tests, tools and benchmarks that want a settled state without waiting.
+    pub async fn drain(&self) -> Result<usize, DbError> {
+        let mut total = 0;
+        loop {
+            let mut round = 0;
+            for consumer in self.consumers.iter() {
+                round += consumer.drain().await?;
+            }
+            if round == 0 {
+                return Ok(total);
+            }
+            total += round;
+        }
+    }
+
+    pub async fn status(&self) -> Result<EventsStatus> {
+        let mut consumers = Vec::with_capacity(self.consumers.len());
+        for consumer in self.consumers.iter() {
+            let position = consumer.position().await?;
+            let head = consumer.log().head().await?;
+            let name = consumer.name().to_owned();
+            let dead_letters: i64 = consumer
+                .db()
+                .read(move |conn| {
+                    conn.query_row(
+                        "SELECT count(*) FROM dead_letters WHERE consumer = ?1 AND status = 'parked'",
+                        [&name],
+                        |r| r.get(0),
+                    )
+                    .map_err(DbError::from)
+                })
+                .await?;
+            consumers.push(ConsumerStatus {
+                consumer: consumer.name().to_owned(),
+                source: consumer.source().to_owned(),
+                position,
+                head,
+                lag: (head - position).max(0),
+                dead_letters,
+            });
+        }
+        let caught_up = consumers.iter().all(|c| c.lag == 0);
+        Ok(EventsStatus {
+            consumers,
+            caught_up,
+        })
+    }
+
+    /// Dead letters of every consumer, newest first.
+    pub async fn dead_letters(&self, status: Option<DeadLetterStatus>) -> Result<Vec<DeadLetter>> {
+        let mut all = Vec::new();
+        for consumer in self.consumers.iter() {
+            let name = consumer.name().to_owned();
+            let mut found = consumer
+                .db()
+                .read(move |conn| list_dead_letters(conn, &name).map_err(DbError::from))
+                .await?;
+            all.append(&mut found);
+        }
+        all.retain(|d| status.is_none_or(|s| d.status == s));
+        all.sort_by(|a, b| b.id.cmp(&a.id));
+        Ok(all)
+    }
+
+    /// Applies a parked event again with its consumer's handler. Succeeds (and changes
+    /// nothing) if the event had been applied meanwhile; on failure the dead letter stays
+    /// parked with the new error and one more attempt counted.
+    pub async fn retry_dead_letter(&self, id: Uuid) -> Result<DeadLetter> {
+        for consumer in self.consumers.iter() {
+            let name = consumer.name().to_owned();
+            let Some(letter) = consumer
+                .db()
+                .read(move |conn| load_dead_letter(conn, &name, id).map_err(DbError::from))
+                .await?
+            else {
+                continue;
+            };
+            if letter.status == DeadLetterStatus::Resolved {
+                return Ok(letter);
+            }
+            let envelope: Envelope =
+                serde_json::from_value(letter.envelope.clone()).map_err(|e| {
+                    Error::Internal(anyhow::anyhow!(
+                        "dead letter {id} holds a broken envelope: {e}"
+                    ))
+                })?;
+            let handler = consumer.handler();
+            let name = consumer.name().to_owned();
+            let now = self.clock.now();
+            let outcome = consumer
+                .db()
+                .write(move |tx| -> Result<Result<(), String>, DbError> {
+                    tx.execute_batch("SAVEPOINT replay")?;
+                    match consumer::replay(tx, &name, handler.as_ref(), &envelope, now) {
+                        Ok(()) => {
+                            tx.execute_batch("RELEASE replay")?;
+                            tx.execute(
+                                "UPDATE dead_letters SET status = 'resolved', resolved_at = ?2, attempts = attempts + 1
+                                 WHERE id = ?1",
+                                params![id, now],
+                            )?;
+                            Ok(Ok(()))
+                        }
+                        Err(message) => {
+                            tx.execute_batch("ROLLBACK TO replay; RELEASE replay")?;
+                            tx.execute(
+                                "UPDATE dead_letters SET error = ?2, attempts = attempts + 1 WHERE id = ?1",
+                                params![id, message],
+                            )?;
+                            Ok(Err(message))
+                        }
+                    }
+                })
+                .await?;
+            let name = consumer.name().to_owned();
+            let updated = consumer
+                .db()
+                .read(move |conn| load_dead_letter(conn, &name, id).map_err(DbError::from))
+                .await?
+                .ok_or_else(|| Error::NotFound(format!("no dead letter {id}")))?;
+            return match outcome {
+                Ok(()) => Ok(updated),
+                Err(message) => Err(Error::conflict(
+                    "replay_failed",
+                    format!("the event still fails: {message}"),
+                )),
+            };
+        }
+        Err(Error::NotFound(format!("no dead letter with id {id}")))
+    }
+
+    /// Moves a consumer's position so the log is delivered again from there.
+    pub async fn rewind(&self, consumer: &str, position: i64) -> Result<()> {
+        let consumer = self.consumer(consumer)?;
+        let head = consumer.log().head().await?;
+        if !(0..=head).contains(&position) {
+            return Err(Error::unprocessable(
+                "position_out_of_range",
+                format!("`position` must be between 0 and {head} (the log's head)"),
+            ));
+        }
+        consumer.rewind(position).await?;
+        Ok(())
+    }
+}
+
+const DEAD_LETTER_COLUMNS: &str = "id, consumer, event_id, event_name, event_version, error, attempts, parked_at, status, envelope";
+
+fn dead_letter_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<DeadLetter> {
+    let status: String = row.get(8)?;
+    Ok(DeadLetter {
+        id: row.get(0)?,
+        consumer: row.get(1)?,
+        event_id: row.get(2)?,
+        event_name: row.get(3)?,
+        event_version: row.get(4)?,
+        error: row.get(5)?,
+        attempts: row.get(6)?,
+        parked_at: row.get(7)?,
+        status: if status == "resolved" {
+            DeadLetterStatus::Resolved
+        } else {
+            DeadLetterStatus::Parked
+        },
+        envelope: row.get(9)?,
+    })
+}
+
+fn list_dead_letters(
+    conn: &rusqlite::Connection,
+    consumer: &str,
+) -> rusqlite::Result<Vec<DeadLetter>> {
+    let sql = format!(
+        "SELECT {DEAD_LETTER_COLUMNS} FROM dead_letters WHERE consumer = ?1 ORDER BY id DESC"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map([consumer], dead_letter_from_row)?;
+    rows.collect()
+}
+
+fn load_dead_letter(
+    conn: &rusqlite::Connection,
+    consumer: &str,
+    id: Uuid,
+) -> rusqlite::Result<Option<DeadLetter>> {
+    let sql =
+        format!("SELECT {DEAD_LETTER_COLUMNS} FROM dead_letters WHERE consumer = ?1 AND id = ?2");
+    conn.query_row(&sql, params![consumer, id], dead_letter_from_row)
+        .optional()
+}

@@ -1,0 +1,41 @@
+//! The event tables every context database carries, created by its first migration.
+
+/// `outbox`: this context's ordered, append-only log of published events.
+/// `consumer_positions` / `inbox`: how far each consumer living in this database has read
+/// another context's log, and which events it applied (written with the effect).
+/// `dead_letters`: events a consumer here could not apply after its retries.
+pub const EVENT_TABLES: &str = "
+CREATE TABLE outbox (
+    seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id      BLOB    NOT NULL UNIQUE,
+    event_name    TEXT    NOT NULL,
+    event_version INTEGER NOT NULL,
+    event_time    TEXT    NOT NULL,
+    producer      TEXT    NOT NULL,
+    data          TEXT    NOT NULL
+);
+CREATE TABLE consumer_positions (
+    consumer TEXT    PRIMARY KEY,
+    position INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE inbox (
+    consumer   TEXT NOT NULL,
+    event_id   BLOB NOT NULL,
+    applied_at TEXT NOT NULL,
+    PRIMARY KEY (consumer, event_id)
+) WITHOUT ROWID;
+CREATE TABLE dead_letters (
+    id            BLOB    PRIMARY KEY,
+    consumer      TEXT    NOT NULL,
+    event_id      BLOB    NOT NULL,
+    event_name    TEXT    NOT NULL,
+    event_version INTEGER NOT NULL,
+    envelope      TEXT    NOT NULL,
+    error         TEXT    NOT NULL,
+    attempts      INTEGER NOT NULL,
+    parked_at     TEXT    NOT NULL,
+    status        TEXT    NOT NULL DEFAULT 'parked',
+    resolved_at   TEXT
+);
+CREATE INDEX dead_letters_by_consumer ON dead_letters (consumer, status);
+";

@@ -1,0 +1,20 @@
+//! aTES server: auth, task tracker (and, as they land, accounting and analytics) as
+//! bounded contexts over SQLite, talking only through versioned events carried by a
+//! transactional outbox. `main.rs` is thin: everything lives here so tests can start the
+//! real application on a random port.
+
+#![forbid(unsafe_code)]
+
+pub mod app;
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod events;
+pub mod http;
+pub mod paging;
+pub mod tracker;
+
+pub use app::Application;
+pub use config::Config;

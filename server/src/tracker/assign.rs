@@ -1,0 +1,38 @@
+//! Who gets a task: a uniformly random choice among the assignable users.
+
+use rand::Rng;
+use rand::seq::IndexedRandom;
+use uuid::Uuid;
+
+/// Picks one of `assignable` at random; `None` when nobody can take a task.
+pub fn pick(assignable: &[Uuid], rng: &mut impl Rng) -> Option<Uuid> {
+    assignable.choose(rng).copied()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+    use rand::rngs::StdRng;
+    use std::collections::HashMap;
+
+    #[test]
+    fn nobody_to_pick_gives_none() {
+        assert_eq!(pick(&[], &mut rand::rng()), None);
+    }
+
+    #[test]
+    fn picks_are_spread_evenly_over_everyone() {
+        let users: Vec<Uuid> = (0..10).map(|_| Uuid::now_v7()).collect();
+        let mut rng = StdRng::seed_from_u64(7);
+        let mut counts: HashMap<Uuid, u32> = HashMap::new();
+        for _ in 0..100_000 {
+            *counts.entry(pick(&users, &mut rng).unwrap()).or_default() += 1;
+        }
+        assert_eq!(counts.len(), 10, "everyone got tasks");
+        for (_, n) in counts {
+            // Expected 10_000 each; a fair die stays well within ±5%.
+            assert!((9_500..=10_500).contains(&n), "unfair share: {n}");
+        }
+    }
+}

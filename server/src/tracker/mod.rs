@@ -1,0 +1,192 @@
+//! The task tracker: tasks, random assignment, reshuffles and completion. It learns about
+//! users only from auth's events (`users_copy`) and publishes `TaskCreated`,
+//! `TaskAssigned` and `TaskCompleted` for accounting and analytics.
+
+pub mod assign;
+pub mod routes;
+pub mod store;
+pub mod users_copy;
+mod validate;
+
+use crate::clock::SharedClock;
+use crate::db::{Db, DbError};
+use crate::error::{Error, Result};
+use crate::events::Outbox;
+use crate::http::extract::Caller;
+use crate::paging::PageRequest;
+use ates_shared::api::{NewTask, Page, ReshuffleResult, Task, TaskStatus};
+use ates_shared::events::tracker::{TaskAssigned, TaskCompleted, TaskCreated};
+use uuid::Uuid;
+
+#[derive(Clone)]
+pub struct Tracker {
+    db: Db,
+    clock: SharedClock,
+}
+
+/// Whose tasks to list.
+#[derive(Debug, Clone, Copy)]
+pub enum AssigneeFilter {
+    Anyone,
+    User(Uuid),
+}
+
+fn no_assignees() -> Error {
+    Error::conflict(
+        "no_assignees",
+        "nobody can take a task: there is no active worker or accountant",
+    )
+}
+
+impl Tracker {
+    pub fn new(db: Db, clock: SharedClock) -> Tracker {
+        Tracker { db, clock }
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// Stores a new open task, assigned at once to a random assignable user. With nobody
+    /// to assign, nothing is stored.
+    pub async fn create_task(&self, new: NewTask) -> Result<Task> {
+        let new = validate::new_task(new)?;
+        let now = self.clock.now();
+        self.db
+            .write(move |tx| {
+                let assignable = store::assignable_user_ids(tx)?;
+                let assignee_id =
+                    assign::pick(&assignable, &mut rand::rng()).ok_or_else(no_assignees)?;
+                let id = Uuid::now_v7();
+                store::insert_task(
+                    tx,
+                    &store::NewTaskRow {
+                        id,
+                        title: &new.title,
+                        jira_id: new.jira_id.as_deref(),
+                        description: &new.description,
+                        assignee_id,
+                        created_at: now,
+                    },
+                )?;
+                Outbox::publish(
+                    tx,
+                    TaskCreated {
+                        task_id: id,
+                        title: new.title,
+                        jira_id: new.jira_id,
+                        description: new.description,
+                        created_at: now,
+                    },
+                    now,
+                )?;
+                Outbox::publish(
+                    tx,
+                    TaskAssigned {
+                        task_id: id,
+                        assignee_id,
+                        assigned_at: now,
+                    },
+                    now,
+                )?;
+                store::task_by_id(tx, id)?
+                    .ok_or_else(|| Error::Internal(anyhow::anyhow!("task {id} vanished")))
+            })
+            .await
+    }
+
+    pub async fn get_task(&self, id: Uuid) -> Result<Task> {
+        self.db
+            .read(move |conn| store::task_by_id(conn, id).map_err(DbError::from))
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("no task with id {id}")))
+    }
+
+    pub async fn list_tasks(
+        &self,
+        status: Option<TaskStatus>,
+        assignee: AssigneeFilter,
+        page: PageRequest,
+    ) -> Result<Page<Task>> {
+        let assignee = match assignee {
+            AssigneeFilter::Anyone => None,
+            AssigneeFilter::User(id) => Some(id),
+        };
+        let rows = self
+            .db
+            .read(move |conn| {
+                store::list_tasks(conn, status, assignee, page.after, page.fetch())
+                    .map_err(DbError::from)
+            })
+            .await?;
+        Ok(page.page(rows, |t| t.id))
+    }
+
+    /// Only the assignee may complete a task, and only once.
+    pub async fn complete_task(&self, id: Uuid, caller: &Caller) -> Result<Task> {
+        let now = self.clock.now();
+        let caller_id = caller.id;
+        self.db
+            .write(move |tx| {
+                let task = store::task_by_id(tx, id)?
+                    .ok_or_else(|| Error::NotFound(format!("no task with id {id}")))?;
+                if task.assignee.id != caller_id {
+                    return Err(Error::Forbidden(
+                        "only the task's assignee may complete it".into(),
+                    ));
+                }
+                if task.status == TaskStatus::Done {
+                    return Err(Error::conflict("already_done", "the task is already done"));
+                }
+                store::mark_done(tx, id, now)?;
+                Outbox::publish(
+                    tx,
+                    TaskCompleted {
+                        task_id: id,
+                        assignee_id: caller_id,
+                        completed_at: now,
+                    },
+                    now,
+                )?;
+                store::task_by_id(tx, id)?
+                    .ok_or_else(|| Error::Internal(anyhow::anyhow!("task {id} vanished")))
+            })
+            .await
+    }
+
+    /// Gives every open task to a random assignable user (possibly the same one again), in
+    /// one transaction with one `TaskAssigned` per task. Done tasks never move.
+    pub async fn reshuffle(&self) -> Result<ReshuffleResult> {
+        let now = self.clock.now();
+        self.db
+            .write(move |tx| {
+                let assignable = store::assignable_user_ids(tx)?;
+                let open = store::open_task_ids(tx)?;
+                if open.is_empty() {
+                    return Ok(ReshuffleResult { reassigned: 0 });
+                }
+                if assignable.is_empty() {
+                    return Err(no_assignees());
+                }
+                let mut rng = rand::rng();
+                for task_id in &open {
+                    let assignee_id =
+                        assign::pick(&assignable, &mut rng).ok_or_else(no_assignees)?;
+                    store::set_assignee(tx, *task_id, assignee_id)?;
+                    Outbox::publish(
+                        tx,
+                        TaskAssigned {
+                            task_id: *task_id,
+                            assignee_id,
+                            assigned_at: now,
+                        },
+                        now,
+                    )?;
+                }
+                Ok(ReshuffleResult {
+                    reassigned: open.len() as u64,
+                })
+            })
+            .await
+    }
+}

@@ -1,0 +1,180 @@
+//! The tracker's tables: tasks, and its own copy of the users (from auth's events).
+
+use crate::db::Tx;
+use crate::events::tables::EVENT_TABLES;
+use ates_shared::Role;
+use ates_shared::api::{Task, TaskStatus, UserRef};
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, Row, ToSql, params};
+use rusqlite_migration::{M, Migrations};
+use uuid::Uuid;
+
+pub fn migrations() -> Migrations<'static> {
+    Migrations::new(vec![
+        M::up(EVENT_TABLES),
+        M::up(
+            "CREATE TABLE users (
+                id       BLOB    PRIMARY KEY,
+                username TEXT    NOT NULL,
+                role     TEXT    NOT NULL,
+                active   INTEGER NOT NULL
+            );
+            CREATE TABLE tasks (
+                id           BLOB PRIMARY KEY,
+                title        TEXT NOT NULL,
+                jira_id      TEXT,
+                description  TEXT NOT NULL,
+                status       TEXT NOT NULL,
+                assignee_id  BLOB NOT NULL REFERENCES users (id),
+                created_at   TEXT NOT NULL,
+                completed_at TEXT
+            );
+            CREATE INDEX tasks_by_assignee ON tasks (assignee_id, status);
+            CREATE INDEX tasks_by_status ON tasks (status);",
+        ),
+    ])
+}
+
+/// The tracker's copy of a user: only what assignment and display need.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserCopy {
+    pub id: Uuid,
+    pub username: String,
+    pub role: Role,
+    pub active: bool,
+}
+
+pub fn upsert_user(tx: &Tx<'_>, user: &UserCopy) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO users (id, username, role, active) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (id) DO UPDATE SET username = excluded.username, role = excluded.role, active = excluded.active",
+    )?
+    .execute(params![user.id, user.username, user.role.as_str(), user.active])?;
+    Ok(())
+}
+
+/// Users a task may go to: active, and neither manager nor admin.
+pub fn assignable_user_ids(conn: &Connection) -> rusqlite::Result<Vec<Uuid>> {
+    let mut stmt = conn
+        .prepare_cached("SELECT id FROM users WHERE active = 1 AND role IN (?1, ?2) ORDER BY id")?;
+    let assignable: Vec<&str> = [Role::Worker, Role::Accountant]
+        .into_iter()
+        .inspect(|r| debug_assert!(r.is_assignable()))
+        .map(Role::as_str)
+        .collect();
+    let rows = stmt.query_map([assignable[0], assignable[1]], |r| r.get(0))?;
+    rows.collect()
+}
+
+pub struct NewTaskRow<'a> {
+    pub id: Uuid,
+    pub title: &'a str,
+    pub jira_id: Option<&'a str>,
+    pub description: &'a str,
+    pub assignee_id: Uuid,
+    pub created_at: DateTime<Utc>,
+}
+
+pub fn insert_task(tx: &Tx<'_>, task: &NewTaskRow<'_>) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO tasks (id, title, jira_id, description, status, assignee_id, created_at)
+         VALUES (?1, ?2, ?3, ?4, 'open', ?5, ?6)",
+    )?
+    .execute(params![
+        task.id,
+        task.title,
+        task.jira_id,
+        task.description,
+        task.assignee_id,
+        task.created_at
+    ])?;
+    Ok(())
+}
+
+pub fn open_task_ids(conn: &Connection) -> rusqlite::Result<Vec<Uuid>> {
+    let mut stmt = conn.prepare_cached("SELECT id FROM tasks WHERE status = 'open'")?;
+    let rows = stmt.query_map([], |r| r.get(0))?;
+    rows.collect()
+}
+
+pub fn set_assignee(tx: &Tx<'_>, task_id: Uuid, assignee_id: Uuid) -> rusqlite::Result<()> {
+    tx.prepare_cached("UPDATE tasks SET assignee_id = ?2 WHERE id = ?1")?
+        .execute(params![task_id, assignee_id])?;
+    Ok(())
+}
+
+pub fn mark_done(tx: &Tx<'_>, task_id: Uuid, at: DateTime<Utc>) -> rusqlite::Result<()> {
+    tx.prepare_cached("UPDATE tasks SET status = 'done', completed_at = ?2 WHERE id = ?1")?
+        .execute(params![task_id, at])?;
+    Ok(())
+}
+
+const TASK_SELECT: &str =
+    "SELECT t.id, t.title, t.jira_id, t.description, t.status, t.assignee_id, u.username,
+        t.created_at, t.completed_at
+     FROM tasks t JOIN users u ON u.id = t.assignee_id";
+
+fn task_from_row(row: &Row<'_>) -> rusqlite::Result<Task> {
+    let status: String = row.get(4)?;
+    Ok(Task {
+        id: row.get(0)?,
+        title: row.get(1)?,
+        jira_id: row.get(2)?,
+        description: row.get(3)?,
+        status: if status == "done" {
+            TaskStatus::Done
+        } else {
+            TaskStatus::Open
+        },
+        assignee: UserRef {
+            id: row.get(5)?,
+            username: row.get(6)?,
+        },
+        created_at: row.get(7)?,
+        completed_at: row.get(8)?,
+    })
+}
+
+pub fn task_by_id(conn: &Connection, id: Uuid) -> rusqlite::Result<Option<Task>> {
+    conn.prepare_cached(&format!("{TASK_SELECT} WHERE t.id = ?1"))?
+        .query_row([id], task_from_row)
+        .optional()
+}
+
+/// Tasks newest first, optionally filtered; `before` is the paging cursor.
+pub fn list_tasks(
+    conn: &Connection,
+    status: Option<TaskStatus>,
+    assignee: Option<Uuid>,
+    before: Option<Uuid>,
+    limit: i64,
+) -> rusqlite::Result<Vec<Task>> {
+    // Only the filters given become SQL, so SQLite can use the indexes for them.
+    let mut clauses = Vec::new();
+    let mut args: Vec<Box<dyn ToSql>> = Vec::new();
+    if let Some(status) = status {
+        args.push(Box::new(status.as_str()));
+        clauses.push(format!("t.status = ?{}", args.len()));
+    }
+    if let Some(assignee) = assignee {
+        args.push(Box::new(assignee));
+        clauses.push(format!("t.assignee_id = ?{}", args.len()));
+    }
+    if let Some(before) = before {
+        args.push(Box::new(before));
+        clauses.push(format!("t.id < ?{}", args.len()));
+    }
+    args.push(Box::new(limit));
+    let filter = if clauses.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", clauses.join(" AND "))
+    };
+    let sql = format!(
+        "{TASK_SELECT} {filter} ORDER BY t.id DESC LIMIT ?{}",
+        args.len()
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(rusqlite::params_from_iter(args.iter()), task_from_row)?;
+    rows.collect()
+}

@@ -1,0 +1,35 @@
+//! The tracker keeps its own copy of the users, built from auth's events: who exists, their
+//! role and whether they are active decide who may be given a task.
+
+use super::store::{self, UserCopy};
+use crate::db::Tx;
+use crate::events::{Envelope, Handler};
+use ates_shared::events::auth::{UserCreated, UserUpdated};
+
+pub struct UsersCopy;
+
+impl Handler for UsersCopy {
+    fn handle(&self, tx: &Tx<'_>, event: &Envelope) -> anyhow::Result<()> {
+        let user = if event.is::<UserCreated>() {
+            let u: UserCreated = event.payload()?;
+            UserCopy {
+                id: u.user_id,
+                username: u.username,
+                role: u.role,
+                active: u.active,
+            }
+        } else if event.is::<UserUpdated>() {
+            let u: UserUpdated = event.payload()?;
+            UserCopy {
+                id: u.user_id,
+                username: u.username,
+                role: u.role,
+                active: u.active,
+            }
+        } else {
+            return Ok(());
+        };
+        store::upsert_user(tx, &user)?;
+        Ok(())
+    }
+}

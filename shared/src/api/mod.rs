@@ -1,0 +1,54 @@
+//! The HTTP API v1 shapes (see the README's API section). Every request and reply body
+//! the server speaks is one of these types, so the server and the client cannot drift apart.
+
+mod accounting;
+mod auth;
+mod system;
+mod tracker;
+
+pub use accounting::*;
+pub use auth::*;
+pub use system::*;
+pub use tracker::*;
+
+use serde::{Deserialize, Serialize};
+
+/// Default and largest page sizes of every list endpoint.
+pub const DEFAULT_PAGE_LIMIT: u32 = 50;
+pub const MAX_PAGE_LIMIT: u32 = 500;
+
+/// The body of every non-2xx reply.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Stable snake_case code, e.g. `title_contains_jira_id`.
+    pub code: String,
+    /// Human text; for bad input it names the offending field.
+    pub message: String,
+}
+
+/// One page of a list. Pass `next_cursor` back as `?cursor=` for the next page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+/// `?limit=&cursor=` of every list endpoint.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    /// Page size, 1..=500 (default 50).
+    pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Health {
+    pub status: String,
+}

@@ -1,0 +1,58 @@
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// How far one consumer is behind the log it follows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ConsumerStatus {
+    /// `<context>.<source>`, e.g. `tracker.auth`.
+    pub consumer: String,
+    /// The log (producing context) it follows.
+    pub source: String,
+    /// Sequence number of the last event it took from the log.
+    pub position: i64,
+    /// Sequence number of the newest event in the log.
+    pub head: i64,
+    /// `head - position`: events not yet applied.
+    pub lag: i64,
+    /// Events parked after failing every retry and not yet replayed.
+    pub dead_letters: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct EventsStatus {
+    pub consumers: Vec<ConsumerStatus>,
+    /// True when every consumer has applied every event: reads are up to date.
+    pub caught_up: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DeadLetterStatus {
+    /// Waiting for an admin.
+    Parked,
+    /// Replayed successfully.
+    Resolved,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct DeadLetter {
+    pub id: Uuid,
+    pub consumer: String,
+    pub event_id: Uuid,
+    pub event_name: String,
+    pub event_version: u32,
+    /// The last error the handler reported.
+    pub error: String,
+    pub attempts: u32,
+    pub parked_at: DateTime<Utc>,
+    pub status: DeadLetterStatus,
+    /// The whole event as it was received.
+    pub envelope: serde_json::Value,
+}
+
+/// `POST /api/v1/system/consumers/{consumer}/rewind`: deliver the log again from `position`.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Rewind {
+    pub position: i64,
+}
