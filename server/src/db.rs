@@ -261,7 +261,7 @@ mod tests {
 
     fn test_db(dir: &Path) -> Db {
         let migrations =
-            Migrations::from_slice(&[M::up("CREATE TABLE t (v INTEGER NOT NULL UNIQUE);")]);
+            Migrations::new(vec![M::up("CREATE TABLE t (v INTEGER NOT NULL UNIQUE);")]);
         Db::open(dir, "test", &migrations).unwrap()
     }
 

@@ -19,6 +19,9 @@ pub mod system;
 pub mod tables;
 pub mod transport;
 
+#[cfg(test)]
+mod tests;
+
 pub use ates_shared::events::{Envelope, EventPayload};
 pub use consumer::{Consumer, Handler};
 pub use outbox::Outbox;

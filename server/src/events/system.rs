@@ -106,7 +106,7 @@ impl EventSystem {
             all.append(&mut found);
         }
         all.retain(|d| status.is_none_or(|s| d.status == s));
-        all.sort_by(|a, b| b.id.cmp(&a.id));
+        all.sort_by_key(|d| std::cmp::Reverse(d.id));
         Ok(all)
     }
 

@@ -8,6 +8,7 @@ const MAX_JIRA_ID: usize = 32;
 const MAX_DESCRIPTION: usize = 10_000;
 
 /// A new task's fields, trimmed and checked.
+#[derive(Debug)]
 pub struct ValidTask {
     pub title: String,
     pub jira_id: Option<String>,

@@ -1,12 +1,10 @@
 //! The HTTP API v1 shapes (see the README's API section). Every request and reply body
 //! the server speaks is one of these types, so the server and the client cannot drift apart.
 
-mod accounting;
 mod auth;
 mod system;
 mod tracker;
 
-pub use accounting::*;
 pub use auth::*;
 pub use system::*;
 pub use tracker::*;

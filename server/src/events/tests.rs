@@ -1,0 +1,164 @@
+//! The consumer runtime against a counting handler: redelivery, retries, dead letters.
+
+use super::consumer::RetryPolicy;
+use super::tables::EVENT_TABLES;
+use super::transport::OutboxLog;
+use super::*;
+use crate::clock::{SharedClock, SystemClock};
+use crate::db::{Db, DbError, Tx};
+use ates_shared::Role;
+use ates_shared::api::DeadLetterStatus;
+use ates_shared::events::auth::UserCreated;
+use rusqlite_migration::{M, Migrations};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+use uuid::Uuid;
+
+/// Counts the users it hears of; fails on usernames starting with `poison` while `poisoned`.
+struct Counting {
+    poisoned: Arc<AtomicBool>,
+}
+
+impl Handler for Counting {
+    fn handle(&self, tx: &Tx<'_>, event: &Envelope) -> anyhow::Result<()> {
+        let user: UserCreated = event.payload()?;
+        if user.username.starts_with("poison") && self.poisoned.load(Ordering::SeqCst) {
+            anyhow::bail!("cannot digest {}", user.username);
+        }
+        tx.execute("UPDATE counter SET n = n + 1", [])?;
+        Ok(())
+    }
+}
+
+struct Fixture {
+    producer: Db,
+    consumer_db: Db,
+    events: EventSystem,
+    poisoned: Arc<AtomicBool>,
+    _dir: tempfile::TempDir,
+}
+
+fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let producer = Db::open(dir.path(), "producer", &Migrations::new(vec![M::up(EVENT_TABLES)])).unwrap();
+    let consumer_db = Db::open(
+        dir.path(),
+        "consumer",
+        &Migrations::new(vec![
+            M::up(EVENT_TABLES),
+            M::up("CREATE TABLE counter (n INTEGER NOT NULL); INSERT INTO counter VALUES (0);"),
+        ]),
+    )
+    .unwrap();
+    let clock: SharedClock = Arc::new(SystemClock);
+    let poisoned = Arc::new(AtomicBool::new(true));
+    let consumer = Consumer::new(
+        "test",
+        consumer_db.clone(),
+        Arc::new(OutboxLog::new(producer.clone())),
+        Arc::new(Counting { poisoned: poisoned.clone() }),
+        clock.clone(),
+    )
+    .with_retry(RetryPolicy { attempts: 3, first_backoff: Duration::from_millis(1) });
+    Fixture { producer, consumer_db, events: EventSystem::new(vec![consumer], clock), poisoned, _dir: dir }
+}
+
+async fn publish(db: &Db, username: &str) {
+    let user = UserCreated {
+        user_id: Uuid::now_v7(),
+        username: username.into(),
+        full_name: "F".into(),
+        email: "f@x.y".into(),
+        role: Role::Worker,
+        active: true,
+    };
+    db.write(move |tx| Outbox::publish(tx, user, chrono::Utc::now()).map(|_| ()))
+        .await
+        .unwrap();
+}
+
+async fn count(db: &Db) -> i64 {
+    db.read(|c| c.query_row("SELECT n FROM counter", [], |r| r.get(0)).map_err(DbError::from))
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn redelivered_events_change_nothing() {
+    let f = fixture();
+    for name in ["ann", "bob", "cid"] {
+        publish(&f.producer, name).await;
+    }
+    f.events.drain().await.unwrap();
+    assert_eq!(count(&f.consumer_db).await, 3);
+    f.events.rewind("test.producer", 0).await.unwrap();
+    assert_eq!(f.events.drain().await.unwrap(), 3, "the log was delivered again");
+    assert_eq!(count(&f.consumer_db).await, 3, "and changed nothing");
+}
+
+#[tokio::test]
+async fn a_failing_event_is_retried_parked_and_the_rest_flows_on() {
+    let f = fixture();
+    publish(&f.producer, "ann").await;
+    publish(&f.producer, "poison-pill").await;
+    publish(&f.producer, "bob").await;
+    f.events.drain().await.unwrap();
+    assert_eq!(count(&f.consumer_db).await, 2, "the events behind the failure were applied");
+    let status = f.events.status().await.unwrap();
+    assert!(status.caught_up);
+    assert_eq!(status.consumers[0].dead_letters, 1);
+    let parked = f.events.dead_letters(None).await.unwrap();
+    assert_eq!(parked.len(), 1);
+    assert_eq!((parked[0].attempts, parked[0].status), (3, DeadLetterStatus::Parked));
+    assert!(parked[0].error.contains("cannot digest poison-pill"), "{}", parked[0].error);
+
+    // Still failing: the replay is refused and counted.
+    assert!(f.events.retry_dead_letter(parked[0].id).await.is_err());
+    // Fixed: the replay applies it once, and a second replay changes nothing.
+    f.poisoned.store(false, Ordering::SeqCst);
+    let replayed = f.events.retry_dead_letter(parked[0].id).await.unwrap();
+    assert_eq!((replayed.status, replayed.attempts), (DeadLetterStatus::Resolved, 5));
+    f.events.retry_dead_letter(parked[0].id).await.unwrap();
+    assert_eq!(count(&f.consumer_db).await, 3);
+    assert_eq!(f.events.status().await.unwrap().consumers[0].dead_letters, 0);
+}
+
+#[tokio::test]
+async fn an_event_that_breaks_its_schema_is_parked_without_retries() {
+    let f = fixture();
+    f.producer
+        .write(|tx| -> Result<(), DbError> {
+            tx.execute(
+                "INSERT INTO outbox (event_id, event_name, event_version, event_time, producer, data)
+                 VALUES (?1, 'UserCreated', 1, '2026-01-01T00:00:00Z', 'auth', '{\"user_id\": 7}')",
+                [Uuid::now_v7()],
+            )?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    publish(&f.producer, "ann").await;
+    f.events.drain().await.unwrap();
+    let parked = f.events.dead_letters(Some(DeadLetterStatus::Parked)).await.unwrap();
+    assert_eq!(parked.len(), 1);
+    assert_eq!(parked[0].attempts, 1);
+    assert!(parked[0].error.contains("does not match its schema"), "{}", parked[0].error);
+    assert_eq!(count(&f.consumer_db).await, 1);
+}
+
+#[tokio::test]
+async fn a_running_consumer_wakes_on_new_events() {
+    let f = fixture();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let mut tasks = tokio::task::JoinSet::new();
+    f.events.spawn(&mut tasks, &stopped);
+    publish(&f.producer, "ann").await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while count(&f.consumer_db).await < 1 {
+        assert!(std::time::Instant::now() < deadline, "not delivered");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    stop.send(true).unwrap();
+    while tasks.join_next().await.is_some() {}
+}

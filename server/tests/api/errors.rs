@@ -1,0 +1,104 @@
+//! Bad input gets a 4xx naming the field, never a 500, and changes nothing.
+
+use crate::helpers::TestApp;
+use ates_shared::Role;
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+use uuid::Uuid;
+
+#[tokio::test]
+async fn bad_bodies_are_refused_with_the_field_named() {
+    let app = TestApp::spawn().await;
+    let ann = app.popug("ann", Role::Worker).await;
+    let cases = [
+        (json!({}), "title"),
+        (json!({"title": 42}), "title"),
+        (json!({"title": "ok", "jira_id": ["x"]}), "jira_id"),
+        (json!({"title": "   "}), "title"),
+        (json!({"title": "ok", "jira_id": "has spaces in it"}), "jira_id"),
+        (json!({"title": "x".repeat(201)}), "title"),
+    ];
+    for (body, field) in cases {
+        let (status, reply) = app.post("/api/v1/tasks", &ann.token, body.clone()).await;
+        assert!(status.is_client_error(), "{body} -> {status}");
+        let message = reply["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.contains(field), "{body}: `{message}` should name {field}");
+    }
+    let user_cases = [
+        (json!({"username": "x", "password": "long-enough", "full_name": "X", "email": "x@y.z", "role": "worker"}), "username"),
+        (json!({"username": "xavier", "password": "short", "full_name": "X", "email": "x@y.z", "role": "worker"}), "password"),
+        (json!({"username": "xavier", "password": "long-enough", "full_name": "X", "email": "nope", "role": "worker"}), "email"),
+        (json!({"username": "xavier", "password": "long-enough", "full_name": "X", "email": "x@y.z", "role": "boss"}), "role"),
+        (json!({"username": "xavier", "password": "long-enough", "full_name": "X", "email": "x@y.z"}), "role"),
+    ];
+    for (body, field) in user_cases {
+        let (status, reply) = app.post("/api/v1/users", &app.admin, body.clone()).await;
+        assert!(status.is_client_error(), "{body} -> {status}");
+        let message = reply["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.contains(field), "{body}: `{message}` should name {field}");
+    }
+    let (status, reply) = app
+        .call(Method::PATCH, &format!("/api/v1/users/{}", ann.user.id), Some(&app.admin), Some(json!({"role": "king"})))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(reply["error"]["message"].as_str().unwrap().contains("role"));
+    assert!(app.all_tasks(&ann.token, "").await.is_empty(), "nothing was stored");
+}
+
+#[tokio::test]
+async fn malformed_json_and_wrong_content_types_are_client_errors() {
+    let app = TestApp::spawn().await;
+    let ann = app.popug("ann", Role::Worker).await;
+    let url = format!("{}/api/v1/tasks", app.base);
+    let broken = app
+        .client
+        .post(&url)
+        .bearer_auth(&ann.token)
+        .header("content-type", "application/json")
+        .body("{\"title\": ")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(broken.status(), StatusCode::BAD_REQUEST);
+    let body: serde_json::Value = broken.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "malformed_json");
+
+    let text = app.client.post(&url).bearer_auth(&ann.token).body("title=x").send().await.unwrap();
+    assert_eq!(text.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+}
+
+#[tokio::test]
+async fn unknown_ids_are_404_and_bad_queries_name_the_parameter() {
+    let app = TestApp::spawn().await;
+    let ann = app.popug("ann", Role::Worker).await;
+    for path in [format!("/api/v1/tasks/{}", Uuid::now_v7()), "/api/v1/tasks/not-a-uuid".to_owned()] {
+        let (status, body) = app.get(&path, &ann.token).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}: {body}");
+        assert_eq!(body["error"]["code"], "not_found");
+    }
+    let (status, _) = app.post(&format!("/api/v1/tasks/{}/complete", Uuid::now_v7()), &ann.token, json!({})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = app
+        .call(Method::PATCH, &format!("/api/v1/users/{}", Uuid::now_v7()), Some(&app.admin), Some(json!({"active": false})))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    for (query, param) in [
+        ("status=later", "status"),
+        ("limit=0", "limit"),
+        ("limit=501", "limit"),
+        ("limit=many", "limit"),
+        ("cursor=zzz", "cursor"),
+        ("assignee=someone", "assignee"),
+    ] {
+        let (status, body) = app.get(&format!("/api/v1/tasks?{query}"), &ann.token).await;
+        assert!(status.is_client_error(), "{query} -> {status}");
+        assert!(body["error"]["message"].as_str().unwrap().contains(param), "{query}: {body}");
+    }
+    let (status, body) = app
+        .post("/api/v1/system/consumers/tracker.auth/rewind", &app.admin, json!({"position": 99_999}))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let (status, _) = app.post("/api/v1/system/consumers/nobody/rewind", &app.admin, json!({"position": 0})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}

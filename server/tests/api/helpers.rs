@@ -1,0 +1,163 @@
+use ates_server::clock::{SharedClock, SystemClock};
+use ates_server::http::AppState;
+use ates_server::{Application, Config};
+use ates_shared::Role;
+use ates_shared::api::{EventsStatus, LoginResponse, Page, Task, User};
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tempfile::TempDir;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub const ADMIN_PASSWORD: &str = "admin-password";
+pub const PASSWORD: &str = "popug-password";
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub admin: String,
+    pub state: AppState,
+    dir: Option<TempDir>,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+/// A user made for a test, with a fresh token.
+#[derive(Debug, Clone)]
+pub struct Popug {
+    pub user: User,
+    pub token: String,
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        Self::spawn_in(tempfile::tempdir().expect("temp dir"), true, Arc::new(SystemClock)).await
+    }
+
+    /// Starts on `dir` (a restart when it holds data). `deliver_events: false` leaves
+    /// every event waiting in its outbox.
+    pub async fn spawn_in(dir: TempDir, deliver_events: bool, clock: SharedClock) -> TestApp {
+        let mut config = Config::for_tests(dir.path().to_path_buf());
+        config.deliver_events = deliver_events;
+        let app = Application::build(config, clock).await.expect("application builds");
+        let base = format!("http://127.0.0.1:{}", app.port());
+        let state = app.state().clone();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(app.run_until(async move {
+            let _ = stopped.await;
+        }));
+        let mut test = TestApp {
+            base,
+            client: reqwest::Client::new(),
+            admin: String::new(),
+            state,
+            dir: Some(dir),
+            stop: Some(stop),
+            server: Some(server),
+        };
+        test.admin = test.login("admin", ADMIN_PASSWORD).await;
+        test
+    }
+
+    /// Stops the server gracefully and hands back its data directory.
+    pub async fn stop(mut self) -> TempDir {
+        let _ = self.stop.take().expect("running").send(());
+        self.server.take().expect("running").await.expect("server task").expect("server ran cleanly");
+        self.dir.take().expect("data dir")
+    }
+
+    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
+        let mut req = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let resp = req.send().await.expect("request sent");
+        let status = resp.status();
+        let text = resp.text().await.expect("body read");
+        let value = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+        (status, value)
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
+        self.call(Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
+        self.call(Method::POST, path, Some(token), Some(body)).await
+    }
+
+    /// GET that must succeed, parsed as `T`.
+    pub async fn get_ok<T: DeserializeOwned>(&self, path: &str, token: &str) -> T {
+        let (status, body) = self.get(path, token).await;
+        assert_eq!(status, StatusCode::OK, "GET {path}: {body}");
+        serde_json::from_value(body).expect("reply shape")
+    }
+
+    pub async fn login(&self, username: &str, password: &str) -> String {
+        let (status, body) = self
+            .call(Method::POST, "/api/v1/auth/login", None, Some(json!({"username": username, "password": password})))
+            .await;
+        assert_eq!(status, StatusCode::OK, "login {username}: {body}");
+        serde_json::from_value::<LoginResponse>(body).expect("login reply").token
+    }
+
+    /// The admin creates a user with `role`; the user logs in. Waits until every context knows them.
+    pub async fn popug(&self, username: &str, role: Role) -> Popug {
+        let (status, body) = self
+            .post(
+                "/api/v1/users",
+                &self.admin,
+                json!({"username": username, "password": PASSWORD, "full_name": format!("{username} Popug"),
+                       "email": format!("{username}@popug.inc"), "role": role}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "create {username}: {body}");
+        let user: User = serde_json::from_value(body).expect("user");
+        let token = self.login(username, PASSWORD).await;
+        self.settle().await;
+        Popug { user, token }
+    }
+
+    /// Waits until every consumer has applied every event (reads are then up to date).
+    pub async fn settle(&self) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let status: EventsStatus = self.get_ok("/api/v1/system/events", &self.admin).await;
+            if status.caught_up {
+                return;
+            }
+            assert!(Instant::now() < deadline, "consumers did not catch up: {status:?}");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    pub async fn create_task(&self, token: &str, title: &str) -> Task {
+        let (status, body) = self.post("/api/v1/tasks", token, json!({"title": title})).await;
+        assert_eq!(status, StatusCode::CREATED, "create task: {body}");
+        serde_json::from_value(body).expect("task")
+    }
+
+    /// Every task on the board, following the cursor.
+    pub async fn all_tasks(&self, token: &str, query: &str) -> Vec<Task> {
+        let mut tasks = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut path = format!("/api/v1/tasks?limit=500{query}");
+            if let Some(c) = &cursor {
+                path.push_str(&format!("&cursor={c}"));
+            }
+            let page: Page<Task> = self.get_ok(&path, token).await;
+            tasks.extend(page.items);
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => return tasks,
+            }
+        }
+    }
+}
