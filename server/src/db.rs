@@ -19,6 +19,10 @@ use tokio::sync::{oneshot, watch};
 const MAX_JOBS_PER_COMMIT: usize = 256;
 /// Read connections kept open when idle.
 const MAX_IDLE_READERS: usize = 8;
+/// Page cache of the writer connection, in KiB. Large transactions (a reshuffle touches
+/// hundreds of thousands of rows) otherwise spill dirty pages to the WAL mid-transaction,
+/// which more than doubled a 100k-task reshuffle's time.
+const WRITER_CACHE_KIB: i64 = 64 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -46,8 +50,30 @@ impl Deref for Tx<'_> {
     }
 }
 
-/// Runs a job inside the writer's transaction; returns what to do once the commit outcome is known.
-type WriteJob = Box<dyn FnOnce(&Connection) -> Completion + Send>;
+/// How a job is kept apart from the others in its transaction.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Isolation {
+    /// It shares the transaction: its own savepoint, rolled back alone on failure.
+    Savepoint,
+    /// It has the transaction to itself: no savepoint; the writer commits or rolls back.
+    Transaction,
+}
+
+/// What the writer asks of a job: run now, or give up because the transaction could not start.
+enum Attempt<'c> {
+    Run(&'c Connection, Isolation),
+    Fail(&'c rusqlite::Error),
+}
+
+/// A queued write. Returns whether it succeeded and what to do once the commit outcome is known.
+struct WriteJob {
+    /// Runs alone in its own transaction, never grouped (large jobs: SQLite copies every
+    /// page a savepoint touches into a sub-journal, which more than doubled a 100k-task
+    /// reshuffle's time).
+    exclusive: bool,
+    run: Box<dyn FnOnce(Attempt<'_>) -> (bool, Completion) + Send>,
+}
+
 type Completion = Box<dyn FnOnce(Option<&rusqlite::Error>) + Send>;
 
 /// A handle to one database file. Cheap to clone.
@@ -69,6 +95,7 @@ impl Db {
     pub fn open(dir: &Path, name: &str, migrations: &Migrations<'static>) -> Result<Db, DbError> {
         let path = dir.join(format!("{name}.db"));
         let mut conn = open_connection(&path)?;
+        conn.pragma_update(None, "cache_size", -WRITER_CACHE_KIB)?;
         migrations
             .to_latest(&mut conn)
             .map_err(|source| DbError::Migration {
@@ -106,24 +133,49 @@ impl Db {
         T: Send + 'static,
         E: From<DbError> + Send + 'static,
     {
+        self.submit(false, f).await
+    }
+
+    /// Like [`Db::write`], but `f` gets a transaction of its own. For large writes
+    /// (reshuffles, consumer batches), where a savepoint's page copies would cost more
+    /// than the shared commit saves.
+    pub async fn write_exclusive<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&Tx<'_>) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        self.submit(true, f).await
+    }
+
+    async fn submit<T, E, F>(&self, exclusive: bool, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&Tx<'_>) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
         let (done, result) = oneshot::channel::<Result<T, E>>();
-        let job: WriteJob = Box::new(move |conn: &Connection| {
-            let outcome = run_in_savepoint(conn, f);
-            Box::new(move |commit_error: Option<&rusqlite::Error>| {
+        let run = Box::new(move |attempt: Attempt<'_>| -> (bool, Completion) {
+            let outcome = match attempt {
+                Attempt::Run(conn, isolation) => run_isolated(conn, isolation, f),
+                Attempt::Fail(e) => Err(E::from(DbError::Sqlite(copy_error(e)))),
+            };
+            let succeeded = outcome.is_ok();
+            let complete: Completion = Box::new(move |commit_error: Option<&rusqlite::Error>| {
                 let outcome = match (outcome, commit_error) {
-                    (Ok(value), None) => Ok(value),
                     (Ok(_), Some(e)) => Err(E::from(DbError::Sqlite(copy_error(e)))),
-                    (Err(e), _) => Err(e),
+                    (outcome, _) => outcome,
                 };
                 let _ = done.send(outcome);
-            })
+            });
+            (succeeded, complete)
         });
         let sent = self
             .inner
             .writer
             .lock()
             .expect("writer sender lock")
-            .send(job);
+            .send(WriteJob { exclusive, run });
         if sent.is_err() {
             return Err(DbError::WriterGone(self.inner.name.clone()).into());
         }
@@ -187,58 +239,95 @@ fn open_connection(path: &Path) -> Result<Connection, DbError> {
     Ok(conn)
 }
 
-fn run_in_savepoint<T, E, F>(conn: &Connection, f: F) -> Result<T, E>
+/// Runs `f`, catching panics. In a shared transaction its work is wrapped in a savepoint
+/// and undone alone on failure; with a transaction of its own the writer rolls back.
+fn run_isolated<T, E, F>(conn: &Connection, isolation: Isolation, f: F) -> Result<T, E>
 where
     F: FnOnce(&Tx<'_>) -> Result<T, E>,
     E: From<DbError>,
 {
     let sql = |s: &str| conn.execute_batch(s).map_err(|e| E::from(e.into()));
-    sql("SAVEPOINT job")?;
-    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&Tx(conn))));
-    match outcome {
-        Ok(Ok(value)) => {
-            sql("RELEASE job")?;
-            Ok(value)
+    let shared = isolation == Isolation::Savepoint;
+    if shared {
+        sql("SAVEPOINT job")?;
+    }
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&Tx(conn))))
+        .unwrap_or_else(|_| Err(E::from(DbError::Panicked)));
+    if shared {
+        match outcome {
+            Ok(_) => sql("RELEASE job")?,
+            Err(_) => sql("ROLLBACK TO job; RELEASE job")?,
         }
-        Ok(Err(e)) => {
-            sql("ROLLBACK TO job; RELEASE job")?;
-            Err(e)
+    }
+    outcome
+}
+
+fn writer_loop(conn: Connection, jobs: mpsc::Receiver<WriteJob>, commits: watch::Sender<u64>) {
+    // An exclusive job found while gathering a group waits here for the next round.
+    let mut held_back: Option<WriteJob> = None;
+    loop {
+        let first = match held_back.take() {
+            Some(job) => job,
+            None => match jobs.recv() {
+                Ok(job) => job,
+                Err(_) => return,
+            },
+        };
+        let mut group = vec![first];
+        while !group[0].exclusive && group.len() < MAX_JOBS_PER_COMMIT {
+            match jobs.try_recv() {
+                Ok(job) if job.exclusive => {
+                    held_back = Some(job);
+                    break;
+                }
+                Ok(job) => group.push(job),
+                Err(_) => break,
+            }
         }
-        Err(_) => {
-            sql("ROLLBACK TO job; RELEASE job")?;
-            Err(E::from(DbError::Panicked))
+        if run_transaction(&conn, group) {
+            commits.send_modify(|n| *n += 1);
         }
     }
 }
 
-fn writer_loop(conn: Connection, jobs: mpsc::Receiver<WriteJob>, commits: watch::Sender<u64>) {
-    while let Ok(first) = jobs.recv() {
-        let mut batch = vec![first];
-        while batch.len() < MAX_JOBS_PER_COMMIT {
-            match jobs.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
-            }
+/// Runs a group of jobs in one transaction; true when something was committed.
+fn run_transaction(conn: &Connection, group: Vec<WriteJob>) -> bool {
+    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+        for job in group {
+            (job.run)(Attempt::Fail(&e)).1(None);
         }
-        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
-            for job in batch {
-                // Never ran: report the failure to begin as its commit error.
-                job(&conn)(Some(&e));
-            }
-            continue;
-        }
-        let completions: Vec<Completion> = batch.into_iter().map(|job| job(&conn)).collect();
-        let commit_error = conn.execute_batch("COMMIT").err();
-        if commit_error.is_some() {
-            let _ = conn.execute_batch("ROLLBACK");
-        }
-        for complete in completions {
-            complete(commit_error.as_ref());
-        }
-        if commit_error.is_none() {
-            commits.send_modify(|n| *n += 1);
-        }
+        return false;
     }
+    // A lone job needs no savepoint: the transaction itself can be rolled back.
+    let isolation = if group.len() == 1 {
+        Isolation::Transaction
+    } else {
+        Isolation::Savepoint
+    };
+    let mut any_succeeded = false;
+    let completions: Vec<Completion> = group
+        .into_iter()
+        .map(|job| {
+            let (succeeded, complete) = (job.run)(Attempt::Run(conn, isolation));
+            any_succeeded |= succeeded;
+            complete
+        })
+        .collect();
+    if !any_succeeded {
+        let _ = conn.execute_batch("ROLLBACK");
+        for complete in completions {
+            complete(None);
+        }
+        return false;
+    }
+    let commit_error = conn.execute_batch("COMMIT").err();
+    if commit_error.is_some() {
+        let _ = conn.execute_batch("ROLLBACK");
+    }
+    for complete in completions {
+        complete(commit_error.as_ref());
+    }
+    commit_error.is_none()
 }
 
 /// `rusqlite::Error` is not `Clone`; every job of a failed commit gets its own copy.

@@ -23,6 +23,11 @@ impl Role {
     }
 
     pub fn as_str(self) -> &'static str {
+        self.as_str_const()
+    }
+
+    /// [`Role::as_str`] usable in constants.
+    pub const fn as_str_const(self) -> &'static str {
         match self {
             Role::Worker => "worker",
             Role::Manager => "manager",

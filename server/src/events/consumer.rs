@@ -165,15 +165,40 @@ impl Consumer {
             return Ok(Step::Idle);
         }
         let count = events.len();
-        let (name, handler, clock) = (self.name.clone(), self.handler.clone(), self.clock.clone());
-        let failed = self
-            .db
-            .write(move |tx| apply_batch(tx, &name, handler.as_ref(), &clock, position, events))
-            .await?;
-        if let Some((event, failure)) = failed {
-            self.retry_or_park(event, failure).await?;
+        match self.apply(position, events).await {
+            Ok(()) => Ok(Step::Applied(count)),
+            Err(BatchError::Db(e)) => Err(e),
+            Err(BatchError::Failed {
+                mut events,
+                index,
+                failure,
+            }) => {
+                // The whole batch was rolled back: apply the events before the failing one,
+                // then give the failing one its retries.
+                let failing = events.remove(index);
+                events.truncate(index);
+                if !events.is_empty() {
+                    match self.apply(position, events).await {
+                        Ok(()) => {}
+                        Err(BatchError::Db(e)) => return Err(e),
+                        // A handler that fails only sometimes: start over from the position.
+                        Err(BatchError::Failed { .. }) => return Ok(Step::Applied(0)),
+                    }
+                }
+                self.retry_or_park(failing, failure).await?;
+                Ok(Step::Applied(index + 1))
+            }
         }
-        Ok(Step::Applied(count))
+    }
+
+    /// Applies `events`, which follow `position`, in one transaction of their own.
+    async fn apply(&self, position: i64, events: Vec<LoggedEvent>) -> Result<(), BatchError> {
+        let (name, handler, clock) = (self.name.clone(), self.handler.clone(), self.clock.clone());
+        self.db
+            .write_exclusive(move |tx| {
+                apply_batch(tx, &name, handler.as_ref(), &clock, position, events)
+            })
+            .await
     }
 
     /// Applies every pending event now; returns how many were taken from the log.
@@ -211,19 +236,11 @@ impl Consumer {
             tokio::time::sleep(backoff).await;
             backoff *= 2;
             attempts += 1;
-            let (name, handler, clock) =
-                (self.name.clone(), self.handler.clone(), self.clock.clone());
-            let single = event.clone();
             let expected = self.position().await?;
-            let outcome = self
-                .db
-                .write(move |tx| {
-                    apply_batch(tx, &name, handler.as_ref(), &clock, expected, vec![single])
-                })
-                .await?;
-            match outcome {
-                None => return Ok(()),
-                Some((_, again)) => failure = again,
+            match self.apply(expected, vec![event.clone()]).await {
+                Ok(()) => return Ok(()),
+                Err(BatchError::Db(e)) => return Err(e),
+                Err(BatchError::Failed { failure: again, .. }) => failure = again,
             }
         }
         tracing::warn!(
@@ -263,10 +280,28 @@ impl Consumer {
     }
 }
 
-/// Applies `events` (which follow `expected_position`) inside the caller's transaction.
-/// Stops at the first failure and returns it; everything before it stays applied and the
-/// position is moved to the last event taken. If another writer moved the position (a
-/// rewind), nothing is applied: the next step starts from the new position.
+/// Why a batch was not applied.
+enum BatchError {
+    Db(DbError),
+    /// `events[index]` failed; the transaction (the whole batch) is rolled back.
+    Failed {
+        events: Vec<LoggedEvent>,
+        index: usize,
+        failure: Failure,
+    },
+}
+
+impl From<DbError> for BatchError {
+    fn from(e: DbError) -> Self {
+        BatchError::Db(e)
+    }
+}
+
+/// Applies `events` (which follow `expected_position`) and moves the position past them,
+/// all or nothing: on the first failure the caller's transaction is rolled back. Batches
+/// are optimistic (no savepoint per event, which would copy pages for every event); a
+/// failure is rare and costs one re-run. If another writer moved the position (a rewind),
+/// nothing is applied: the next step starts from the new position.
 fn apply_batch(
     tx: &Tx<'_>,
     consumer: &str,
@@ -274,33 +309,28 @@ fn apply_batch(
     clock: &SharedClock,
     expected_position: i64,
     events: Vec<LoggedEvent>,
-) -> Result<Option<(LoggedEvent, Failure)>, DbError> {
-    if read_position(tx, consumer)? != expected_position {
-        return Ok(None);
+) -> Result<(), BatchError> {
+    if read_position(tx, consumer).map_err(DbError::from)? != expected_position {
+        return Ok(());
     }
     let now = clock.now();
-    let mut position = expected_position;
-    let mut failed = None;
-    for event in events {
-        tx.execute_batch("SAVEPOINT event")?;
+    for (index, event) in events.iter().enumerate() {
         match apply_one(tx, consumer, handler, &event.envelope, now) {
-            Ok(()) => {
-                tx.execute_batch("RELEASE event")?;
-                position = event.seq;
-            }
-            Err(ApplyError::Db(e)) => {
-                tx.execute_batch("ROLLBACK TO event; RELEASE event")?;
-                return Err(e);
-            }
+            Ok(()) => {}
+            Err(ApplyError::Db(e)) => return Err(BatchError::Db(e)),
             Err(ApplyError::Failed(failure)) => {
-                tx.execute_batch("ROLLBACK TO event; RELEASE event")?;
-                failed = Some((event, failure));
-                break;
+                return Err(BatchError::Failed {
+                    events,
+                    index,
+                    failure,
+                });
             }
         }
     }
-    write_position(tx, consumer, position)?;
-    Ok(failed)
+    if let Some(last) = events.last() {
+        write_position(tx, consumer, last.seq).map_err(DbError::from)?;
+    }
+    Ok(())
 }
 
 enum ApplyError {

@@ -41,7 +41,12 @@ struct Fixture {
 
 fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
-    let producer = Db::open(dir.path(), "producer", &Migrations::new(vec![M::up(EVENT_TABLES)])).unwrap();
+    let producer = Db::open(
+        dir.path(),
+        "producer",
+        &Migrations::new(vec![M::up(EVENT_TABLES)]),
+    )
+    .unwrap();
     let consumer_db = Db::open(
         dir.path(),
         "consumer",
@@ -57,11 +62,22 @@ fn fixture() -> Fixture {
         "test",
         consumer_db.clone(),
         Arc::new(OutboxLog::new(producer.clone())),
-        Arc::new(Counting { poisoned: poisoned.clone() }),
+        Arc::new(Counting {
+            poisoned: poisoned.clone(),
+        }),
         clock.clone(),
     )
-    .with_retry(RetryPolicy { attempts: 3, first_backoff: Duration::from_millis(1) });
-    Fixture { producer, consumer_db, events: EventSystem::new(vec![consumer], clock), poisoned, _dir: dir }
+    .with_retry(RetryPolicy {
+        attempts: 3,
+        first_backoff: Duration::from_millis(1),
+    });
+    Fixture {
+        producer,
+        consumer_db,
+        events: EventSystem::new(vec![consumer], clock),
+        poisoned,
+        _dir: dir,
+    }
 }
 
 async fn publish(db: &Db, username: &str) {
@@ -79,9 +95,12 @@ async fn publish(db: &Db, username: &str) {
 }
 
 async fn count(db: &Db) -> i64 {
-    db.read(|c| c.query_row("SELECT n FROM counter", [], |r| r.get(0)).map_err(DbError::from))
-        .await
-        .unwrap()
+    db.read(|c| {
+        c.query_row("SELECT n FROM counter", [], |r| r.get(0))
+            .map_err(DbError::from)
+    })
+    .await
+    .unwrap()
 }
 
 #[tokio::test]
@@ -93,7 +112,11 @@ async fn redelivered_events_change_nothing() {
     f.events.drain().await.unwrap();
     assert_eq!(count(&f.consumer_db).await, 3);
     f.events.rewind("test.producer", 0).await.unwrap();
-    assert_eq!(f.events.drain().await.unwrap(), 3, "the log was delivered again");
+    assert_eq!(
+        f.events.drain().await.unwrap(),
+        3,
+        "the log was delivered again"
+    );
     assert_eq!(count(&f.consumer_db).await, 3, "and changed nothing");
 }
 
@@ -104,24 +127,41 @@ async fn a_failing_event_is_retried_parked_and_the_rest_flows_on() {
     publish(&f.producer, "poison-pill").await;
     publish(&f.producer, "bob").await;
     f.events.drain().await.unwrap();
-    assert_eq!(count(&f.consumer_db).await, 2, "the events behind the failure were applied");
+    assert_eq!(
+        count(&f.consumer_db).await,
+        2,
+        "the events behind the failure were applied"
+    );
     let status = f.events.status().await.unwrap();
     assert!(status.caught_up);
     assert_eq!(status.consumers[0].dead_letters, 1);
     let parked = f.events.dead_letters(None).await.unwrap();
     assert_eq!(parked.len(), 1);
-    assert_eq!((parked[0].attempts, parked[0].status), (3, DeadLetterStatus::Parked));
-    assert!(parked[0].error.contains("cannot digest poison-pill"), "{}", parked[0].error);
+    assert_eq!(
+        (parked[0].attempts, parked[0].status),
+        (3, DeadLetterStatus::Parked)
+    );
+    assert!(
+        parked[0].error.contains("cannot digest poison-pill"),
+        "{}",
+        parked[0].error
+    );
 
     // Still failing: the replay is refused and counted.
     assert!(f.events.retry_dead_letter(parked[0].id).await.is_err());
     // Fixed: the replay applies it once, and a second replay changes nothing.
     f.poisoned.store(false, Ordering::SeqCst);
     let replayed = f.events.retry_dead_letter(parked[0].id).await.unwrap();
-    assert_eq!((replayed.status, replayed.attempts), (DeadLetterStatus::Resolved, 5));
+    assert_eq!(
+        (replayed.status, replayed.attempts),
+        (DeadLetterStatus::Resolved, 5)
+    );
     f.events.retry_dead_letter(parked[0].id).await.unwrap();
     assert_eq!(count(&f.consumer_db).await, 3);
-    assert_eq!(f.events.status().await.unwrap().consumers[0].dead_letters, 0);
+    assert_eq!(
+        f.events.status().await.unwrap().consumers[0].dead_letters,
+        0
+    );
 }
 
 #[tokio::test]
@@ -140,10 +180,18 @@ async fn an_event_that_breaks_its_schema_is_parked_without_retries() {
         .unwrap();
     publish(&f.producer, "ann").await;
     f.events.drain().await.unwrap();
-    let parked = f.events.dead_letters(Some(DeadLetterStatus::Parked)).await.unwrap();
+    let parked = f
+        .events
+        .dead_letters(Some(DeadLetterStatus::Parked))
+        .await
+        .unwrap();
     assert_eq!(parked.len(), 1);
     assert_eq!(parked[0].attempts, 1);
-    assert!(parked[0].error.contains("does not match its schema"), "{}", parked[0].error);
+    assert!(
+        parked[0].error.contains("does not match its schema"),
+        "{}",
+        parked[0].error
+    );
     assert_eq!(count(&f.consumer_db).await, 1);
 }
 

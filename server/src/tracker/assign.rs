@@ -1,8 +1,35 @@
 //! Who gets a task: a uniformly random choice among the assignable users.
 
+use super::store;
 use rand::Rng;
 use rand::seq::IndexedRandom;
+use rusqlite::Connection;
+use std::sync::{Arc, Mutex};
 use uuid::Uuid;
+
+/// The assignable users, kept in memory between writes: every task creation needs them,
+/// and reading a thousand rows per task was most of its cost. Reloaded whenever the
+/// users' version token (changed in the same transaction as any user change) moves.
+#[derive(Default)]
+pub struct AssignableUsers {
+    cached: Mutex<Option<(i64, Arc<Vec<Uuid>>)>>,
+}
+
+impl AssignableUsers {
+    /// The current list, as seen by `conn` (inside the write transaction that uses it).
+    pub fn get(&self, conn: &Connection) -> rusqlite::Result<Arc<Vec<Uuid>>> {
+        let version = store::users_version(conn)?;
+        let mut cached = self.cached.lock().expect("assignable users lock");
+        if let Some((seen, ids)) = cached.as_ref()
+            && *seen == version
+        {
+            return Ok(ids.clone());
+        }
+        let ids = Arc::new(store::assignable_user_ids(conn)?);
+        *cached = Some((version, ids.clone()));
+        Ok(ids)
+    }
+}
 
 /// Picks one of `assignable` at random; `None` when nobody can take a task.
 pub fn pick(assignable: &[Uuid], rng: &mut impl Rng) -> Option<Uuid> {

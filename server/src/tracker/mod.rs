@@ -16,12 +16,14 @@ use crate::http::extract::Caller;
 use crate::paging::PageRequest;
 use ates_shared::api::{NewTask, Page, ReshuffleResult, Task, TaskStatus};
 use ates_shared::events::tracker::{TaskAssigned, TaskCompleted, TaskCreated};
+use std::sync::Arc;
 use uuid::Uuid;
 
 #[derive(Clone)]
 pub struct Tracker {
     db: Db,
     clock: SharedClock,
+    assignable: Arc<assign::AssignableUsers>,
 }
 
 /// Whose tasks to list.
@@ -40,7 +42,11 @@ fn no_assignees() -> Error {
 
 impl Tracker {
     pub fn new(db: Db, clock: SharedClock) -> Tracker {
-        Tracker { db, clock }
+        Tracker {
+            db,
+            clock,
+            assignable: Arc::default(),
+        }
     }
 
     pub fn db(&self) -> &Db {
@@ -52,9 +58,10 @@ impl Tracker {
     pub async fn create_task(&self, new: NewTask) -> Result<Task> {
         let new = validate::new_task(new)?;
         let now = self.clock.now();
+        let assignable = self.assignable.clone();
         self.db
             .write(move |tx| {
-                let assignable = store::assignable_user_ids(tx)?;
+                let assignable = assignable.get(tx)?;
                 let assignee_id =
                     assign::pick(&assignable, &mut rand::rng()).ok_or_else(no_assignees)?;
                 let id = Uuid::now_v7();
@@ -158,9 +165,10 @@ impl Tracker {
     /// one transaction with one `TaskAssigned` per task. Done tasks never move.
     pub async fn reshuffle(&self) -> Result<ReshuffleResult> {
         let now = self.clock.now();
+        let assignable = self.assignable.clone();
         self.db
-            .write(move |tx| {
-                let assignable = store::assignable_user_ids(tx)?;
+            .write_exclusive(move |tx| {
+                let assignable = assignable.get(tx)?;
                 let open = store::open_task_ids(tx)?;
                 if open.is_empty() {
                     return Ok(ReshuffleResult { reassigned: 0 });

@@ -8,7 +8,10 @@ use serde_json::json;
 async fn the_first_start_creates_the_admin_who_can_log_in() {
     let app = TestApp::spawn().await;
     let me: User = app.get_ok("/api/v1/auth/me", &app.admin).await;
-    assert_eq!((me.username.as_str(), me.role, me.active), ("admin", Role::Admin, true));
+    assert_eq!(
+        (me.username.as_str(), me.role, me.active),
+        ("admin", Role::Admin, true)
+    );
 }
 
 #[tokio::test]
@@ -16,7 +19,12 @@ async fn a_wrong_password_or_unknown_user_gets_401() {
     let app = TestApp::spawn().await;
     for (username, password) in [("admin", "nope-nope"), ("ghost", ADMIN_PASSWORD)] {
         let (status, body) = app
-            .call(Method::POST, "/api/v1/auth/login", None, Some(json!({"username": username, "password": password})))
+            .call(
+                Method::POST,
+                "/api/v1/auth/login",
+                None,
+                Some(json!({"username": username, "password": password})),
+            )
             .await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
         assert_eq!(body["error"]["code"], "unauthorized");
@@ -43,12 +51,22 @@ async fn a_deactivated_user_cannot_log_in() {
     let app = TestApp::spawn().await;
     let ann = app.popug("ann", Role::Worker).await;
     let (status, body) = app
-        .call(Method::PATCH, &format!("/api/v1/users/{}", ann.user.id), Some(&app.admin), Some(json!({"active": false})))
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/users/{}", ann.user.id),
+            Some(&app.admin),
+            Some(json!({"active": false})),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["active"], false);
     let (status, _) = app
-        .call(Method::POST, "/api/v1/auth/login", None, Some(json!({"username": "ann", "password": PASSWORD})))
+        .call(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"username": "ann", "password": PASSWORD})),
+        )
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
@@ -59,7 +77,12 @@ async fn the_last_admin_cannot_be_demoted_or_deactivated() {
     let me: User = app.get_ok("/api/v1/auth/me", &app.admin).await;
     for change in [json!({"role": "worker"}), json!({"active": false})] {
         let (status, body) = app
-            .call(Method::PATCH, &format!("/api/v1/users/{}", me.id), Some(&app.admin), Some(change))
+            .call(
+                Method::PATCH,
+                &format!("/api/v1/users/{}", me.id),
+                Some(&app.admin),
+                Some(change),
+            )
             .await;
         assert_eq!(status, StatusCode::CONFLICT, "{body}");
         assert_eq!(body["error"]["code"], "last_admin");
@@ -67,7 +90,12 @@ async fn the_last_admin_cannot_be_demoted_or_deactivated() {
     // With a second admin, the first may step down.
     app.popug("root", Role::Admin).await;
     let (status, body) = app
-        .call(Method::PATCH, &format!("/api/v1/users/{}", me.id), Some(&app.admin), Some(json!({"role": "manager"})))
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/users/{}", me.id),
+            Some(&app.admin),
+            Some(json!({"role": "manager"})),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
 }
@@ -81,8 +109,16 @@ async fn users_are_listed_in_pages() {
     let (status, first) = app.get("/api/v1/users?limit=2", &app.admin).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(first["items"].as_array().unwrap().len(), 2);
-    let cursor = first["next_cursor"].as_str().expect("a second page").to_owned();
-    let (_, second) = app.get(&format!("/api/v1/users?limit=2&cursor={cursor}"), &app.admin).await;
+    let cursor = first["next_cursor"]
+        .as_str()
+        .expect("a second page")
+        .to_owned();
+    let (_, second) = app
+        .get(
+            &format!("/api/v1/users?limit=2&cursor={cursor}"),
+            &app.admin,
+        )
+        .await;
     let names: Vec<&str> = first["items"]
         .as_array()
         .unwrap()

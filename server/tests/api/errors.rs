@@ -15,34 +15,66 @@ async fn bad_bodies_are_refused_with_the_field_named() {
         (json!({"title": 42}), "title"),
         (json!({"title": "ok", "jira_id": ["x"]}), "jira_id"),
         (json!({"title": "   "}), "title"),
-        (json!({"title": "ok", "jira_id": "has spaces in it"}), "jira_id"),
+        (
+            json!({"title": "ok", "jira_id": "has spaces in it"}),
+            "jira_id",
+        ),
         (json!({"title": "x".repeat(201)}), "title"),
     ];
     for (body, field) in cases {
         let (status, reply) = app.post("/api/v1/tasks", &ann.token, body.clone()).await;
         assert!(status.is_client_error(), "{body} -> {status}");
         let message = reply["error"]["message"].as_str().unwrap_or_default();
-        assert!(message.contains(field), "{body}: `{message}` should name {field}");
+        assert!(
+            message.contains(field),
+            "{body}: `{message}` should name {field}"
+        );
     }
     let user_cases = [
-        (json!({"username": "x", "password": "long-enough", "full_name": "X", "email": "x@y.z", "role": "worker"}), "username"),
-        (json!({"username": "xavier", "password": "short", "full_name": "X", "email": "x@y.z", "role": "worker"}), "password"),
-        (json!({"username": "xavier", "password": "long-enough", "full_name": "X", "email": "nope", "role": "worker"}), "email"),
-        (json!({"username": "xavier", "password": "long-enough", "full_name": "X", "email": "x@y.z", "role": "boss"}), "role"),
-        (json!({"username": "xavier", "password": "long-enough", "full_name": "X", "email": "x@y.z"}), "role"),
+        (
+            json!({"username": "x", "password": "long-enough", "full_name": "X", "email": "x@y.z", "role": "worker"}),
+            "username",
+        ),
+        (
+            json!({"username": "xavier", "password": "short", "full_name": "X", "email": "x@y.z", "role": "worker"}),
+            "password",
+        ),
+        (
+            json!({"username": "xavier", "password": "long-enough", "full_name": "X", "email": "nope", "role": "worker"}),
+            "email",
+        ),
+        (
+            json!({"username": "xavier", "password": "long-enough", "full_name": "X", "email": "x@y.z", "role": "boss"}),
+            "role",
+        ),
+        (
+            json!({"username": "xavier", "password": "long-enough", "full_name": "X", "email": "x@y.z"}),
+            "role",
+        ),
     ];
     for (body, field) in user_cases {
         let (status, reply) = app.post("/api/v1/users", &app.admin, body.clone()).await;
         assert!(status.is_client_error(), "{body} -> {status}");
         let message = reply["error"]["message"].as_str().unwrap_or_default();
-        assert!(message.contains(field), "{body}: `{message}` should name {field}");
+        assert!(
+            message.contains(field),
+            "{body}: `{message}` should name {field}"
+        );
     }
     let (status, reply) = app
-        .call(Method::PATCH, &format!("/api/v1/users/{}", ann.user.id), Some(&app.admin), Some(json!({"role": "king"})))
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/users/{}", ann.user.id),
+            Some(&app.admin),
+            Some(json!({"role": "king"})),
+        )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(reply["error"]["message"].as_str().unwrap().contains("role"));
-    assert!(app.all_tasks(&ann.token, "").await.is_empty(), "nothing was stored");
+    assert!(
+        app.all_tasks(&ann.token, "").await.is_empty(),
+        "nothing was stored"
+    );
 }
 
 #[tokio::test]
@@ -63,7 +95,14 @@ async fn malformed_json_and_wrong_content_types_are_client_errors() {
     let body: serde_json::Value = broken.json().await.unwrap();
     assert_eq!(body["error"]["code"], "malformed_json");
 
-    let text = app.client.post(&url).bearer_auth(&ann.token).body("title=x").send().await.unwrap();
+    let text = app
+        .client
+        .post(&url)
+        .bearer_auth(&ann.token)
+        .body("title=x")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(text.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
 }
 
@@ -71,15 +110,29 @@ async fn malformed_json_and_wrong_content_types_are_client_errors() {
 async fn unknown_ids_are_404_and_bad_queries_name_the_parameter() {
     let app = TestApp::spawn().await;
     let ann = app.popug("ann", Role::Worker).await;
-    for path in [format!("/api/v1/tasks/{}", Uuid::now_v7()), "/api/v1/tasks/not-a-uuid".to_owned()] {
+    for path in [
+        format!("/api/v1/tasks/{}", Uuid::now_v7()),
+        "/api/v1/tasks/not-a-uuid".to_owned(),
+    ] {
         let (status, body) = app.get(&path, &ann.token).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{path}: {body}");
         assert_eq!(body["error"]["code"], "not_found");
     }
-    let (status, _) = app.post(&format!("/api/v1/tasks/{}/complete", Uuid::now_v7()), &ann.token, json!({})).await;
+    let (status, _) = app
+        .post(
+            &format!("/api/v1/tasks/{}/complete", Uuid::now_v7()),
+            &ann.token,
+            json!({}),
+        )
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, _) = app
-        .call(Method::PATCH, &format!("/api/v1/users/{}", Uuid::now_v7()), Some(&app.admin), Some(json!({"active": false})))
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/users/{}", Uuid::now_v7()),
+            Some(&app.admin),
+            Some(json!({"active": false})),
+        )
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
@@ -93,12 +146,25 @@ async fn unknown_ids_are_404_and_bad_queries_name_the_parameter() {
     ] {
         let (status, body) = app.get(&format!("/api/v1/tasks?{query}"), &ann.token).await;
         assert!(status.is_client_error(), "{query} -> {status}");
-        assert!(body["error"]["message"].as_str().unwrap().contains(param), "{query}: {body}");
+        assert!(
+            body["error"]["message"].as_str().unwrap().contains(param),
+            "{query}: {body}"
+        );
     }
     let (status, body) = app
-        .post("/api/v1/system/consumers/tracker.auth/rewind", &app.admin, json!({"position": 99_999}))
+        .post(
+            "/api/v1/system/consumers/tracker.auth/rewind",
+            &app.admin,
+            json!({"position": 99_999}),
+        )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-    let (status, _) = app.post("/api/v1/system/consumers/nobody/rewind", &app.admin, json!({"position": 0})).await;
+    let (status, _) = app
+        .post(
+            "/api/v1/system/consumers/nobody/rewind",
+            &app.admin,
+            json!({"position": 0}),
+        )
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }

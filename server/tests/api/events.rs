@@ -13,7 +13,10 @@ async fn inbox_rows(app: &TestApp) -> i64 {
     app.state
         .tracker
         .db()
-        .read(|c| c.query_row("SELECT count(*) FROM inbox", [], |r| r.get::<_, i64>(0)).map_err(DbError::from))
+        .read(|c| {
+            c.query_row("SELECT count(*) FROM inbox", [], |r| r.get::<_, i64>(0))
+                .map_err(DbError::from)
+        })
         .await
         .unwrap()
 }
@@ -33,9 +36,18 @@ async fn an_event_written_before_a_stop_is_delivered_once_after_the_restart() {
     assert_eq!(status, StatusCode::CREATED);
     let ann: User = serde_json::from_value(body).unwrap();
     let status: EventsStatus = app.get_ok("/api/v1/system/events", &app.admin).await;
-    assert_eq!(status.consumers[0].lag, 2, "admin and ann wait in the outbox: {status:?}");
-    let (code, _) = app.post("/api/v1/tasks", &app.admin, json!({"title": "too early"})).await;
-    assert_eq!(code, StatusCode::CONFLICT, "the tracker does not know ann yet");
+    assert_eq!(
+        status.consumers[0].lag, 2,
+        "admin and ann wait in the outbox: {status:?}"
+    );
+    let (code, _) = app
+        .post("/api/v1/tasks", &app.admin, json!({"title": "too early"}))
+        .await;
+    assert_eq!(
+        code,
+        StatusCode::CONFLICT,
+        "the tracker does not know ann yet"
+    );
     let dir = app.stop().await;
 
     let app = TestApp::spawn_in(dir, true, Arc::new(SystemClock)).await;
@@ -67,12 +79,22 @@ async fn a_rewound_consumer_gets_the_log_again_and_changes_nothing() {
     let before = inbox_rows(&app).await;
 
     let (status, body) = app
-        .post("/api/v1/system/consumers/tracker.auth/rewind", &app.admin, json!({"position": 0}))
+        .post(
+            "/api/v1/system/consumers/tracker.auth/rewind",
+            &app.admin,
+            json!({"position": 0}),
+        )
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
     app.settle().await;
     assert_eq!(inbox_rows(&app).await, before);
     for i in 0..10 {
-        assert_eq!(app.create_task(&app.admin, &format!("t{i}")).await.assignee.id, ann.user.id);
+        assert_eq!(
+            app.create_task(&app.admin, &format!("t{i}"))
+                .await
+                .assignee
+                .id,
+            ann.user.id
+        );
     }
 }

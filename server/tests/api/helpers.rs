@@ -34,7 +34,12 @@ pub struct Popug {
 
 impl TestApp {
     pub async fn spawn() -> TestApp {
-        Self::spawn_in(tempfile::tempdir().expect("temp dir"), true, Arc::new(SystemClock)).await
+        Self::spawn_in(
+            tempfile::tempdir().expect("temp dir"),
+            true,
+            Arc::new(SystemClock),
+        )
+        .await
     }
 
     /// Starts on `dir` (a restart when it holds data). `deliver_events: false` leaves
@@ -42,7 +47,9 @@ impl TestApp {
     pub async fn spawn_in(dir: TempDir, deliver_events: bool, clock: SharedClock) -> TestApp {
         let mut config = Config::for_tests(dir.path().to_path_buf());
         config.deliver_events = deliver_events;
-        let app = Application::build(config, clock).await.expect("application builds");
+        let app = Application::build(config, clock)
+            .await
+            .expect("application builds");
         let base = format!("http://127.0.0.1:{}", app.port());
         let state = app.state().clone();
         let (stop, stopped) = oneshot::channel::<()>();
@@ -65,11 +72,22 @@ impl TestApp {
     /// Stops the server gracefully and hands back its data directory.
     pub async fn stop(mut self) -> TempDir {
         let _ = self.stop.take().expect("running").send(());
-        self.server.take().expect("running").await.expect("server task").expect("server ran cleanly");
+        self.server
+            .take()
+            .expect("running")
+            .await
+            .expect("server task")
+            .expect("server ran cleanly");
         self.dir.take().expect("data dir")
     }
 
-    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
         let mut req = self.client.request(method, format!("{}{path}", self.base));
         if let Some(token) = token {
             req = req.bearer_auth(token);
@@ -80,7 +98,11 @@ impl TestApp {
         let resp = req.send().await.expect("request sent");
         let status = resp.status();
         let text = resp.text().await.expect("body read");
-        let value = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+        let value = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
         (status, value)
     }
 
@@ -101,10 +123,17 @@ impl TestApp {
 
     pub async fn login(&self, username: &str, password: &str) -> String {
         let (status, body) = self
-            .call(Method::POST, "/api/v1/auth/login", None, Some(json!({"username": username, "password": password})))
+            .call(
+                Method::POST,
+                "/api/v1/auth/login",
+                None,
+                Some(json!({"username": username, "password": password})),
+            )
             .await;
         assert_eq!(status, StatusCode::OK, "login {username}: {body}");
-        serde_json::from_value::<LoginResponse>(body).expect("login reply").token
+        serde_json::from_value::<LoginResponse>(body)
+            .expect("login reply")
+            .token
     }
 
     /// The admin creates a user with `role`; the user logs in. Waits until every context knows them.
@@ -132,13 +161,18 @@ impl TestApp {
             if status.caught_up {
                 return;
             }
-            assert!(Instant::now() < deadline, "consumers did not catch up: {status:?}");
+            assert!(
+                Instant::now() < deadline,
+                "consumers did not catch up: {status:?}"
+            );
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
     }
 
     pub async fn create_task(&self, token: &str, title: &str) -> Task {
-        let (status, body) = self.post("/api/v1/tasks", token, json!({"title": title})).await;
+        let (status, body) = self
+            .post("/api/v1/tasks", token, json!({"title": title}))
+            .await;
         assert_eq!(status, StatusCode::CREATED, "create task: {body}");
         serde_json::from_value(body).expect("task")
     }

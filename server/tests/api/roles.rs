@@ -15,8 +15,20 @@ struct Endpoint {
     success: StatusCode,
 }
 
-fn endpoint(method: Method, path: impl Into<String>, body: Option<Value>, allowed: &'static [Role], success: u16) -> Endpoint {
-    Endpoint { method, path: path.into(), body, allowed, success: StatusCode::from_u16(success).unwrap() }
+fn endpoint(
+    method: Method,
+    path: impl Into<String>,
+    body: Option<Value>,
+    allowed: &'static [Role],
+    success: u16,
+) -> Endpoint {
+    Endpoint {
+        method,
+        path: path.into(),
+        body,
+        allowed,
+        success: StatusCode::from_u16(success).unwrap(),
+    }
 }
 
 const EVERYONE: &[Role] = &[Role::Worker, Role::Accountant, Role::Manager, Role::Admin];
@@ -30,23 +42,70 @@ async fn every_endpoint_admits_exactly_its_roles() {
     let task = app.create_task(&ann.token, "the only task").await;
     let acc = app.popug("acc", Role::Accountant).await;
     let boss = app.popug("boss", Role::Manager).await;
-    let tokens = [(Role::Worker, &ann.token), (Role::Accountant, &acc.token), (Role::Manager, &boss.token), (Role::Admin, &app.admin)];
+    let tokens = [
+        (Role::Worker, &ann.token),
+        (Role::Accountant, &acc.token),
+        (Role::Manager, &boss.token),
+        (Role::Admin, &app.admin),
+    ];
 
     let ann_path = format!("/api/v1/users/{}", ann.user.id);
     let mut endpoints = vec![
         endpoint(Method::GET, "/api/v1/auth/me", None, EVERYONE, 200),
         endpoint(Method::GET, "/api/v1/users", None, ADMIN, 200),
         endpoint(Method::GET, ann_path.clone(), None, ADMIN, 200),
-        endpoint(Method::PATCH, ann_path, Some(json!({"full_name": "Ann P. Popug"})), ADMIN, 200),
-        endpoint(Method::POST, "/api/v1/tasks", Some(json!({"title": "more work"})), EVERYONE, 201),
+        endpoint(
+            Method::PATCH,
+            ann_path,
+            Some(json!({"full_name": "Ann P. Popug"})),
+            ADMIN,
+            200,
+        ),
+        endpoint(
+            Method::POST,
+            "/api/v1/tasks",
+            Some(json!({"title": "more work"})),
+            EVERYONE,
+            201,
+        ),
         endpoint(Method::GET, "/api/v1/tasks", None, EVERYONE, 200),
-        endpoint(Method::GET, "/api/v1/tasks?assignee=me", None, EVERYONE, 200),
-        endpoint(Method::GET, format!("/api/v1/tasks/{}", task.id), None, EVERYONE, 200),
-        endpoint(Method::POST, "/api/v1/tasks/reshuffle", None, MANAGEMENT, 200),
+        endpoint(
+            Method::GET,
+            "/api/v1/tasks?assignee=me",
+            None,
+            EVERYONE,
+            200,
+        ),
+        endpoint(
+            Method::GET,
+            format!("/api/v1/tasks/{}", task.id),
+            None,
+            EVERYONE,
+            200,
+        ),
+        endpoint(
+            Method::POST,
+            "/api/v1/tasks/reshuffle",
+            None,
+            MANAGEMENT,
+            200,
+        ),
         endpoint(Method::GET, "/api/v1/system/events", None, ADMIN, 200),
         endpoint(Method::GET, "/api/v1/system/dead-letters", None, ADMIN, 200),
-        endpoint(Method::POST, format!("/api/v1/system/dead-letters/{}/retry", Uuid::now_v7()), None, ADMIN, 404),
-        endpoint(Method::POST, "/api/v1/system/consumers/tracker.auth/rewind", Some(json!({"position": 0})), ADMIN, 204),
+        endpoint(
+            Method::POST,
+            format!("/api/v1/system/dead-letters/{}/retry", Uuid::now_v7()),
+            None,
+            ADMIN,
+            404,
+        ),
+        endpoint(
+            Method::POST,
+            "/api/v1/system/consumers/tracker.auth/rewind",
+            Some(json!({"position": 0})),
+            ADMIN,
+            204,
+        ),
     ];
     // Creating users needs a fresh username per call.
     for (role, _) in &tokens {
@@ -61,16 +120,38 @@ async fn every_endpoint_admits_exactly_its_roles() {
 
     for ep in &endpoints {
         for (role, token) in &tokens {
-            let (status, body) = app.call(ep.method.clone(), &ep.path, Some(token), ep.body.clone()).await;
-            let expected = if ep.allowed.contains(role) { ep.success } else { StatusCode::FORBIDDEN };
-            assert_eq!(status, expected, "{} {} as {role}: {body}", ep.method, ep.path);
+            let (status, body) = app
+                .call(ep.method.clone(), &ep.path, Some(token), ep.body.clone())
+                .await;
+            let expected = if ep.allowed.contains(role) {
+                ep.success
+            } else {
+                StatusCode::FORBIDDEN
+            };
+            assert_eq!(
+                status, expected,
+                "{} {} as {role}: {body}",
+                ep.method, ep.path
+            );
             if status == StatusCode::FORBIDDEN {
                 assert_eq!(body["error"]["code"], "forbidden");
             }
         }
-        for token in [None, Some("not-a-token"), Some("eyJhbGciOiJIUzI1NiJ9.e30.forged")] {
-            let (status, body) = app.call(ep.method.clone(), &ep.path, token, ep.body.clone()).await;
-            assert_eq!(status, StatusCode::UNAUTHORIZED, "{} {} with {token:?}: {body}", ep.method, ep.path);
+        for token in [
+            None,
+            Some("not-a-token"),
+            Some("eyJhbGciOiJIUzI1NiJ9.e30.forged"),
+        ] {
+            let (status, body) = app
+                .call(ep.method.clone(), &ep.path, token, ep.body.clone())
+                .await;
+            assert_eq!(
+                status,
+                StatusCode::UNAUTHORIZED,
+                "{} {} with {token:?}: {body}",
+                ep.method,
+                ep.path
+            );
             assert_eq!(body["error"]["code"], "unauthorized");
         }
     }
@@ -99,9 +180,16 @@ async fn health_login_and_the_api_description_need_no_token() {
     let app = TestApp::spawn().await;
     let (status, body) = app.call(Method::GET, "/healthz", None, None).await;
     assert_eq!((status, body), (StatusCode::OK, json!({"status": "ok"})));
-    let (status, doc) = app.call(Method::GET, "/api-docs/openapi.json", None, None).await;
+    let (status, doc) = app
+        .call(Method::GET, "/api-docs/openapi.json", None, None)
+        .await;
     assert_eq!(status, StatusCode::OK);
-    for path in ["/api/v1/auth/login", "/api/v1/tasks", "/api/v1/tasks/reshuffle", "/api/v1/system/dead-letters"] {
+    for path in [
+        "/api/v1/auth/login",
+        "/api/v1/tasks",
+        "/api/v1/tasks/reshuffle",
+        "/api/v1/system/dead-letters",
+    ] {
         assert!(doc["paths"].get(path).is_some(), "OpenAPI lacks {path}");
     }
     assert!(doc["components"]["schemas"].get("Task").is_some());

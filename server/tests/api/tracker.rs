@@ -20,34 +20,69 @@ async fn the_whole_flow_from_users_to_a_completed_task() {
     }
     let holders: HashSet<_> = created.iter().map(|t| t.assignee.id).collect();
     assert!(holders.is_subset(&HashSet::from([ann.user.id, acc.user.id])));
-    assert!(created.iter().all(|t| t.status == TaskStatus::Open && t.completed_at.is_none()));
+    assert!(
+        created
+            .iter()
+            .all(|t| t.status == TaskStatus::Open && t.completed_at.is_none())
+    );
 
     // The manager reshuffles every open task.
-    let (status, body) = app.post("/api/v1/tasks/reshuffle", &boss.token, json!({})).await;
+    let (status, body) = app
+        .post("/api/v1/tasks/reshuffle", &boss.token, json!({}))
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let result: ReshuffleResult = serde_json::from_value(body).unwrap();
     assert_eq!(result.reassigned, 30);
 
     // Ann completes one of hers; completing it again is a conflict; others may not.
     let mine = app.all_tasks(&ann.token, "&assignee=me&status=open").await;
-    let task = mine.first().expect("30 tasks over 2 people: ann has some (p = 1 - 2^-30)");
-    let (status, body) = app.post(&format!("/api/v1/tasks/{}/complete", task.id), &acc.token, json!({})).await;
+    let task = mine
+        .first()
+        .expect("30 tasks over 2 people: ann has some (p = 1 - 2^-30)");
+    let (status, body) = app
+        .post(
+            &format!("/api/v1/tasks/{}/complete", task.id),
+            &acc.token,
+            json!({}),
+        )
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
-    let (status, body) = app.post(&format!("/api/v1/tasks/{}/complete", task.id), &ann.token, json!({})).await;
+    let (status, body) = app
+        .post(
+            &format!("/api/v1/tasks/{}/complete", task.id),
+            &ann.token,
+            json!({}),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let done: Task = serde_json::from_value(body).unwrap();
     assert_eq!(done.status, TaskStatus::Done);
     assert!(done.completed_at.is_some());
-    let (status, body) = app.post(&format!("/api/v1/tasks/{}/complete", task.id), &ann.token, json!({})).await;
+    let (status, body) = app
+        .post(
+            &format!("/api/v1/tasks/{}/complete", task.id),
+            &ann.token,
+            json!({}),
+        )
+        .await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(body["error"]["code"], "already_done");
 
     // A done task never moves again.
-    app.post("/api/v1/tasks/reshuffle", &app.admin, json!({})).await;
-    let after: Task = app.get_ok(&format!("/api/v1/tasks/{}", task.id), &boss.token).await;
-    assert_eq!((after.assignee.id, after.status), (ann.user.id, TaskStatus::Done));
+    app.post("/api/v1/tasks/reshuffle", &app.admin, json!({}))
+        .await;
+    let after: Task = app
+        .get_ok(&format!("/api/v1/tasks/{}", task.id), &boss.token)
+        .await;
+    assert_eq!(
+        (after.assignee.id, after.status),
+        (ann.user.id, TaskStatus::Done)
+    );
     let done_list = app.all_tasks(&boss.token, "&status=done").await;
-    assert_eq!(done_list.iter().map(|t| t.id).collect::<Vec<_>>(), vec![task.id]);
+    assert_eq!(
+        done_list.iter().map(|t| t.id).collect::<Vec<_>>(),
+        vec![task.id]
+    );
 }
 
 #[tokio::test]
@@ -60,8 +95,14 @@ async fn managers_and_admins_never_get_tasks() {
         app.create_task(&app.admin, &format!("t{i}")).await;
     }
     for _ in 0..5 {
-        app.post("/api/v1/tasks/reshuffle", &app.admin, json!({})).await;
-        let holders: HashSet<_> = app.all_tasks(&app.admin, "").await.iter().map(|t| t.assignee.id).collect();
+        app.post("/api/v1/tasks/reshuffle", &app.admin, json!({}))
+            .await;
+        let holders: HashSet<_> = app
+            .all_tasks(&app.admin, "")
+            .await
+            .iter()
+            .map(|t| t.assignee.id)
+            .collect();
         assert_eq!(holders, HashSet::from([ann.user.id]));
     }
 }
@@ -76,7 +117,8 @@ async fn reshuffles_spread_tasks_over_every_assignable_user() {
     for i in 0..200 {
         app.create_task(&app.admin, &format!("t{i}")).await;
     }
-    app.post("/api/v1/tasks/reshuffle", &app.admin, json!({})).await;
+    app.post("/api/v1/tasks/reshuffle", &app.admin, json!({}))
+        .await;
     let mut counts: HashMap<_, usize> = HashMap::new();
     for t in app.all_tasks(&app.admin, "").await {
         *counts.entry(t.assignee.id).or_default() += 1;
@@ -94,16 +136,32 @@ async fn a_promoted_user_keeps_tasks_until_the_next_reshuffle_and_gets_no_new_on
     assert_eq!(task.assignee.id, ann.user.id);
     let bob = app.popug("bob", Role::Worker).await;
 
-    app.call(Method::PATCH, &format!("/api/v1/users/{}", ann.user.id), Some(&app.admin), Some(json!({"role": "manager"})))
-        .await;
+    app.call(
+        Method::PATCH,
+        &format!("/api/v1/users/{}", ann.user.id),
+        Some(&app.admin),
+        Some(json!({"role": "manager"})),
+    )
+    .await;
     app.settle().await;
-    let kept: Task = app.get_ok(&format!("/api/v1/tasks/{}", task.id), &app.admin).await;
+    let kept: Task = app
+        .get_ok(&format!("/api/v1/tasks/{}", task.id), &app.admin)
+        .await;
     assert_eq!(kept.assignee.id, ann.user.id, "keeps it until a reshuffle");
     for i in 0..10 {
-        assert_eq!(app.create_task(&app.admin, &format!("t{i}")).await.assignee.id, bob.user.id);
+        assert_eq!(
+            app.create_task(&app.admin, &format!("t{i}"))
+                .await
+                .assignee
+                .id,
+            bob.user.id
+        );
     }
-    app.post("/api/v1/tasks/reshuffle", &app.admin, json!({})).await;
-    let moved: Task = app.get_ok(&format!("/api/v1/tasks/{}", task.id), &app.admin).await;
+    app.post("/api/v1/tasks/reshuffle", &app.admin, json!({}))
+        .await;
+    let moved: Task = app
+        .get_ok(&format!("/api/v1/tasks/{}", task.id), &app.admin)
+        .await;
     assert_eq!(moved.assignee.id, bob.user.id);
 }
 
@@ -112,11 +170,22 @@ async fn a_deactivated_user_gets_no_new_tasks() {
     let app = TestApp::spawn().await;
     let ann = app.popug("ann", Role::Worker).await;
     let bob = app.popug("bob", Role::Worker).await;
-    app.call(Method::PATCH, &format!("/api/v1/users/{}", ann.user.id), Some(&app.admin), Some(json!({"active": false})))
-        .await;
+    app.call(
+        Method::PATCH,
+        &format!("/api/v1/users/{}", ann.user.id),
+        Some(&app.admin),
+        Some(json!({"active": false})),
+    )
+    .await;
     app.settle().await;
     for i in 0..10 {
-        assert_eq!(app.create_task(&app.admin, &format!("t{i}")).await.assignee.id, bob.user.id);
+        assert_eq!(
+            app.create_task(&app.admin, &format!("t{i}"))
+                .await
+                .assignee
+                .id,
+            bob.user.id
+        );
     }
 }
 
@@ -124,7 +193,9 @@ async fn a_deactivated_user_gets_no_new_tasks() {
 async fn with_nobody_to_assign_creation_fails_and_stores_nothing() {
     let app = TestApp::spawn().await;
     app.popug("boss", Role::Manager).await;
-    let (status, body) = app.post("/api/v1/tasks", &app.admin, json!({"title": "orphan"})).await;
+    let (status, body) = app
+        .post("/api/v1/tasks", &app.admin, json!({"title": "orphan"}))
+        .await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert_eq!(body["error"]["code"], "no_assignees");
     assert!(app.all_tasks(&app.admin, "").await.is_empty());
@@ -142,7 +213,13 @@ async fn the_board_pages_through_every_task_once_newest_first() {
     let mut path = "/api/v1/tasks?limit=3".to_owned();
     loop {
         let (_, page) = app.get(&path, &ann.token).await;
-        seen.extend(page["items"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap().to_owned()));
+        seen.extend(
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t["id"].as_str().unwrap().to_owned()),
+        );
         match page["next_cursor"].as_str() {
             Some(c) => path = format!("/api/v1/tasks?limit=3&cursor={c}"),
             None => break,
@@ -157,15 +234,31 @@ async fn jira_ids_have_their_own_field() {
     let app = TestApp::spawn().await;
     let ann = app.popug("ann", Role::Worker).await;
     let (status, body) = app
-        .post("/api/v1/tasks", &ann.token, json!({"title": "[UBERPOP-42] fix login"}))
+        .post(
+            "/api/v1/tasks",
+            &ann.token,
+            json!({"title": "[UBERPOP-42] fix login"}),
+        )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["error"]["code"], "title_contains_jira_id");
-    assert!(body["error"]["message"].as_str().unwrap().contains("jira_id"));
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("jira_id")
+    );
 
     let (status, body) = app
-        .post("/api/v1/tasks", &ann.token, json!({"title": "fix login", "jira_id": "UBERPOP-42", "description": "it breaks"}))
+        .post(
+            "/api/v1/tasks",
+            &ann.token,
+            json!({"title": "fix login", "jira_id": "UBERPOP-42", "description": "it breaks"}),
+        )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
-    assert_eq!((body["jira_id"].as_str(), body["description"].as_str()), (Some("UBERPOP-42"), Some("it breaks")));
+    assert_eq!(
+        (body["jira_id"].as_str(), body["description"].as_str()),
+        (Some("UBERPOP-42"), Some("it breaks"))
+    );
 }

@@ -1,0 +1,354 @@
+//! Throughput figures, printed (not asserted): `cargo bench -p ates-server --bench throughput`.
+//!
+//! 1. Reshuffle of 100k open tasks over 1k users: the reshuffle's own time, the time until
+//!    every consumer has caught up, and a raw-rusqlite baseline writing the same UPDATE +
+//!    outbox INSERT rows in one transaction, with the ratio.
+//! 2. `POST /api/v1/tasks` per second from 50 concurrent HTTP clients, beside bare rusqlite
+//!    committing one task (+ its outbox row) per transaction.
+//!
+//! Sizes can be lowered for a quick look: `ATES_BENCH_TASKS=10000 ATES_BENCH_USERS=100`.
+
+use ates_server::app::Databases;
+use ates_server::auth::Auth;
+use ates_server::auth::password::HashCost;
+use ates_server::auth::token::Tokens;
+use ates_server::clock::{SharedClock, SystemClock};
+use ates_server::events::EventSystem;
+use ates_server::tracker::Tracker;
+use ates_server::{Application, Config};
+use ates_shared::Role;
+use ates_shared::api::{CreateUser, NewTask};
+use rand::RngExt;
+use rusqlite::{Connection, params};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::task::JoinSet;
+use uuid::Uuid;
+
+fn env_or(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let tasks = env_or("ATES_BENCH_TASKS", 100_000);
+    let users = env_or("ATES_BENCH_USERS", 1_000);
+    let requests = env_or("ATES_BENCH_REQUESTS", 20_000);
+    let clients = env_or("ATES_BENCH_CLIENTS", 50);
+    println!(
+        "aTES throughput benchmark ({} cores)",
+        std::thread::available_parallelism()?.get()
+    );
+    reshuffle(tasks, users).await?;
+    post_tasks(requests, clients).await?;
+    Ok(())
+}
+
+fn secs(d: Duration) -> String {
+    format!("{:.3} s", d.as_secs_f64())
+}
+
+async fn reshuffle(tasks: usize, users: usize) -> anyhow::Result<()> {
+    println!("\n== reshuffle: {tasks} open tasks over {users} users");
+    let dir = tempfile::tempdir()?;
+    let clock: SharedClock = Arc::new(SystemClock);
+    let dbs = Databases::open(dir.path())?;
+    let tokens = Arc::new(Tokens::new(b"bench", chrono::Duration::hours(1)));
+    let auth = Auth::new(
+        dbs.auth.clone(),
+        clock.clone(),
+        tokens,
+        HashCost::CHEAP_FOR_TESTS,
+    );
+    let tracker = Tracker::new(dbs.tracker.clone(), clock.clone());
+    let events = EventSystem::new(dbs.consumers(&clock), clock.clone());
+
+    let started = Instant::now();
+    let mut set = JoinSet::new();
+    for i in 0..users {
+        let auth = auth.clone();
+        set.spawn(async move {
+            auth.create_user(CreateUser {
+                username: format!("popug{i}"),
+                password: "bench-password".into(),
+                full_name: format!("Popug {i}"),
+                email: format!("popug{i}@popug.inc"),
+                role: if i % 10 == 0 {
+                    Role::Accountant
+                } else {
+                    Role::Worker
+                },
+            })
+            .await
+        });
+    }
+    while let Some(r) = set.join_next().await {
+        r?.map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    events.drain().await?;
+    println!(
+        "setup: {users} users created and delivered in {}",
+        secs(started.elapsed())
+    );
+
+    let started = Instant::now();
+    let mut set = JoinSet::new();
+    for i in 0..tasks {
+        let tracker = tracker.clone();
+        set.spawn(async move {
+            tracker
+                .create_task(NewTask {
+                    title: format!("task {i}"),
+                    jira_id: Some(format!("POP-{i}")),
+                    description: None,
+                })
+                .await
+        });
+        // Keep a bounded number in flight.
+        if set.len() >= 2_000 {
+            set.join_next()
+                .await
+                .expect("in flight")?
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
+    }
+    while let Some(r) = set.join_next().await {
+        r?.map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    let created = started.elapsed();
+    println!(
+        "setup: {tasks} tasks created in-process in {} ({:.0} tasks/s, group commit)",
+        secs(created),
+        tasks as f64 / created.as_secs_f64()
+    );
+    let started = Instant::now();
+    events.drain().await?;
+    println!(
+        "setup: their events delivered in {}",
+        secs(started.elapsed())
+    );
+
+    let started = Instant::now();
+    let result = tracker
+        .reshuffle()
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let reshuffle_time = started.elapsed();
+    assert_eq!(result.reassigned as usize, tasks);
+
+    // Let the consumers run as they do in the server and watch them catch up.
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let mut consumers = JoinSet::new();
+    events.spawn(&mut consumers, &stopped);
+    loop {
+        let status = events.status().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        if status.caught_up {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let caught_up = started.elapsed();
+    stop.send(true)?;
+    while consumers.join_next().await.is_some() {}
+
+    let baseline = raw_reshuffle_baseline(dir.path(), tasks, users)?;
+    println!(
+        "reshuffle ({tasks} UPDATEs + {tasks} TaskAssigned events, one transaction): {}",
+        secs(reshuffle_time)
+    );
+    println!(
+        "  = {:.0} tasks/s",
+        tasks as f64 / reshuffle_time.as_secs_f64()
+    );
+    println!(
+        "until every consumer caught up ({} consumers): {} after the reshuffle began",
+        events.consumers().len(),
+        secs(caught_up)
+    );
+    println!(
+        "raw rusqlite baseline (same rows, one transaction): {}",
+        secs(baseline)
+    );
+    println!(
+        "ratio reshuffle / baseline: {:.2}x (aim: <= 1.5x)",
+        reshuffle_time.as_secs_f64() / baseline.as_secs_f64()
+    );
+    Ok(())
+}
+
+/// The same writes a reshuffle makes, by bare rusqlite: one UPDATE and one outbox INSERT
+/// per task, in one transaction, with the same pragmas and indexes.
+fn raw_reshuffle_baseline(dir: &Path, tasks: usize, users: usize) -> anyhow::Result<Duration> {
+    let mut conn = raw_connection(&dir.join("baseline.db"))?;
+    let user_ids: Vec<Uuid> = (0..users).map(|_| Uuid::now_v7()).collect();
+    let task_ids: Vec<Uuid> = (0..tasks).map(|_| Uuid::now_v7()).collect();
+    {
+        let tx = conn.transaction()?;
+        let mut insert = tx.prepare(
+            "INSERT INTO tasks (id, title, jira_id, description, status, assignee_id, created_at)
+             VALUES (?1, ?2, NULL, '', 'open', ?3, ?4)",
+        )?;
+        for (i, id) in task_ids.iter().enumerate() {
+            insert.execute(params![
+                id,
+                format!("task {i}"),
+                user_ids[i % users],
+                chrono::Utc::now()
+            ])?;
+        }
+        drop(insert);
+        tx.commit()?;
+    }
+    let started = Instant::now();
+    let tx = conn.transaction()?;
+    {
+        let mut rng = rand::rng();
+        let mut update = tx.prepare("UPDATE tasks SET assignee_id = ?2 WHERE id = ?1")?;
+        let mut outbox = tx.prepare(
+            "INSERT INTO outbox (event_id, event_name, event_version, event_time, producer, data)
+             VALUES (?1, 'TaskAssigned', 1, ?2, 'tracker', ?3)",
+        )?;
+        let now = chrono::Utc::now();
+        for id in &task_ids {
+            let assignee = user_ids[rng.random_range(0..users)];
+            update.execute(params![id, assignee])?;
+            let data = format!(
+                r#"{{"task_id":"{id}","assignee_id":"{assignee}","assigned_at":"{}"}}"#,
+                now.to_rfc3339()
+            );
+            outbox.execute(params![Uuid::now_v7(), now, data])?;
+        }
+    }
+    tx.commit()?;
+    Ok(started.elapsed())
+}
+
+fn raw_connection(path: &Path) -> anyhow::Result<Connection> {
+    let conn = Connection::open(path)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    // The same page cache as aTES's writer connection, so the ratio measures aTES's own
+    // overhead rather than a pragma.
+    conn.pragma_update(None, "cache_size", -64 * 1024)?;
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS tasks (
+            id BLOB PRIMARY KEY, title TEXT NOT NULL, jira_id TEXT, description TEXT NOT NULL,
+            status TEXT NOT NULL, assignee_id BLOB NOT NULL, created_at TEXT NOT NULL, completed_at TEXT);
+         CREATE INDEX IF NOT EXISTS tasks_by_assignee ON tasks (assignee_id, status);
+         CREATE INDEX IF NOT EXISTS tasks_by_status ON tasks (status);
+         CREATE TABLE IF NOT EXISTS outbox (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT, event_id BLOB NOT NULL UNIQUE, event_name TEXT NOT NULL,
+            event_version INTEGER NOT NULL, event_time TEXT NOT NULL, producer TEXT NOT NULL, data TEXT NOT NULL);",
+    )?;
+    Ok(conn)
+}
+
+async fn post_tasks(requests: usize, clients: usize) -> anyhow::Result<()> {
+    println!("\n== POST /api/v1/tasks: {requests} requests from {clients} concurrent clients");
+    let dir = tempfile::tempdir()?;
+    let app = Application::build(
+        Config::for_tests(dir.path().to_path_buf()),
+        Arc::new(SystemClock),
+    )
+    .await?;
+    let base = format!("http://127.0.0.1:{}", app.port());
+    let state = app.state().clone();
+    for i in 0..clients {
+        state
+            .auth
+            .create_user(CreateUser {
+                username: format!("client{i}"),
+                password: "bench-password".into(),
+                full_name: format!("Client {i}"),
+                email: format!("client{i}@popug.inc"),
+                role: Role::Worker,
+            })
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    state.events.drain().await?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until(async move {
+        let _ = stopped.await;
+    }));
+    let token = state
+        .auth
+        .login("client0".into(), "bench-password".into())
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .token;
+
+    let started = Instant::now();
+    let mut set = JoinSet::new();
+    for c in 0..clients {
+        let (base, token) = (base.clone(), token.clone());
+        let share = requests / clients + usize::from(c < requests % clients);
+        set.spawn(async move {
+            let client = reqwest::Client::new();
+            for i in 0..share {
+                let resp = client
+                    .post(format!("{base}/api/v1/tasks"))
+                    .bearer_auth(&token)
+                    .json(&serde_json::json!({"title": format!("task {c}-{i}")}))
+                    .send()
+                    .await?;
+                anyhow::ensure!(
+                    resp.status() == 201,
+                    "POST /tasks answered {}",
+                    resp.status()
+                );
+            }
+            anyhow::Ok(())
+        });
+    }
+    while let Some(r) = set.join_next().await {
+        r??;
+    }
+    let http = started.elapsed();
+    let _ = stop.send(());
+    server.await??;
+
+    let raw = raw_one_row_per_commit(dir.path(), requests)?;
+    println!(
+        "aTES over HTTP: {:.0} tasks/s ({} for {requests}); every request is its own transaction, concurrent ones share commits",
+        requests as f64 / http.as_secs_f64(),
+        secs(http)
+    );
+    println!(
+        "bare rusqlite, one task + outbox row per commit: {:.0} commits/s ({})",
+        requests as f64 / raw.as_secs_f64(),
+        secs(raw)
+    );
+    Ok(())
+}
+
+fn raw_one_row_per_commit(dir: &Path, rows: usize) -> anyhow::Result<Duration> {
+    let mut conn = raw_connection(&dir.join("baseline-commits.db"))?;
+    let assignee = Uuid::now_v7();
+    let started = Instant::now();
+    for i in 0..rows {
+        let tx = conn.transaction()?;
+        let id = Uuid::now_v7();
+        let now = chrono::Utc::now();
+        tx.execute(
+            "INSERT INTO tasks (id, title, jira_id, description, status, assignee_id, created_at)
+             VALUES (?1, ?2, NULL, '', 'open', ?3, ?4)",
+            params![id, format!("task {i}"), assignee, now],
+        )?;
+        tx.execute(
+            "INSERT INTO outbox (event_id, event_name, event_version, event_time, producer, data)
+             VALUES (?1, 'TaskCreated', 2, ?2, 'tracker', ?3)",
+            params![
+                Uuid::now_v7(),
+                now,
+                format!(r#"{{"task_id":"{id}","title":"task {i}"}}"#)
+            ],
+        )?;
+        tx.commit()?;
+    }
+    Ok(started.elapsed())
+}
