@@ -71,8 +71,11 @@ struct WriteJob {
     /// page a savepoint touches into a sub-journal, which more than doubled a 100k-task
     /// reshuffle's time).
     exclusive: bool,
-    run: Box<dyn FnOnce(Attempt<'_>) -> (bool, Completion) + Send>,
+    run: RunJob,
 }
+
+/// Runs (or fails) the job; returns whether it succeeded and its completion.
+type RunJob = Box<dyn FnOnce(Attempt<'_>) -> (bool, Completion) + Send>;
 
 type Completion = Box<dyn FnOnce(Option<&rusqlite::Error>) + Send>;
 
