@@ -33,6 +33,14 @@ impl Databases {
     }
 
     /// Who follows whose log (embedded mode: every consumer in this process).
+    /// Each context's name and database.
+    pub fn contexts(&self) -> Vec<(String, Db)> {
+        vec![
+            ("auth".into(), self.auth.clone()),
+            ("tracker".into(), self.tracker.clone()),
+        ]
+    }
+
     pub fn consumers(&self, clock: &SharedClock) -> Vec<Consumer> {
         vec![Consumer::new(
             "tracker",
@@ -78,6 +86,7 @@ impl Application {
             events,
             tokens,
             clock,
+            contexts: Arc::new(dbs.contexts()),
         };
         let listener = TcpListener::bind(config.listen)
             .await

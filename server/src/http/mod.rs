@@ -4,10 +4,12 @@
 pub mod error;
 pub mod extract;
 mod openapi;
+mod stream;
 
 use crate::auth::Auth;
 use crate::auth::token::Tokens;
 use crate::clock::SharedClock;
+use crate::db::Db;
 use crate::events::EventSystem;
 use crate::tracker::Tracker;
 use ates_shared::api::Health;
@@ -24,12 +26,15 @@ pub struct AppState {
     pub events: EventSystem,
     pub tokens: Arc<Tokens>,
     pub clock: SharedClock,
+    /// Each context's name and database, for the change stream.
+    pub contexts: Arc<Vec<(String, Db)>>,
 }
 
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/api-docs/openapi.json", get(openapi::serve))
+        .route("/api/v1/stream", get(stream::stream))
         .merge(crate::auth::routes::router())
         .merge(crate::tracker::routes::router())
         .merge(crate::events::routes::router())

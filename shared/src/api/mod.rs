@@ -1,11 +1,17 @@
 //! The HTTP API v1 shapes (see the README's API section). Every request and reply body
 //! the server speaks is one of these types, so the server and the client cannot drift apart.
 
+mod accounting;
+mod analytics;
 mod auth;
+mod stream;
 mod system;
 mod tracker;
 
+pub use accounting::*;
+pub use analytics::*;
 pub use auth::*;
+pub use stream::*;
 pub use system::*;
 pub use tracker::*;
 
