@@ -1,5 +1,8 @@
 //! Assembles the contexts, their databases and consumers, and the HTTP server.
 
+use crate::accounting::ledger::Ledger;
+use crate::accounting::mail::Mailer;
+use crate::accounting::{self, Accounting};
 use crate::auth::{self, Auth, token::Tokens};
 use crate::clock::SharedClock;
 use crate::config::Config;
@@ -20,6 +23,7 @@ use tokio::task::JoinSet;
 pub struct Databases {
     pub auth: Db,
     pub tracker: Db,
+    pub accounting: Db,
 }
 
 impl Databases {
@@ -29,10 +33,10 @@ impl Databases {
         Ok(Databases {
             auth: Db::open(dir, "auth", &auth::store::migrations())?,
             tracker: Db::open(dir, "tracker", &tracker::store::migrations())?,
+            accounting: Db::open(dir, "accounting", &accounting::store::migrations())?,
         })
     }
 
-    /// Who follows whose log (embedded mode: every consumer in this process).
     /// Each context's name and database.
     pub fn contexts(&self) -> Vec<(String, Db)> {
         vec![
@@ -41,14 +45,37 @@ impl Databases {
         ]
     }
 
-    pub fn consumers(&self, clock: &SharedClock) -> Vec<Consumer> {
-        vec![Consumer::new(
-            "tracker",
-            self.tracker.clone(),
-            Arc::new(OutboxLog::new(self.auth.clone())),
-            Arc::new(tracker::users_copy::UsersCopy),
-            clock.clone(),
-        )]
+    /// Who follows whose log (embedded mode: every consumer in this process).
+    pub fn consumers(
+        &self,
+        clock: &SharedClock,
+        ledger: Arc<accounting::ledger::Ledger>,
+    ) -> Vec<Consumer> {
+        let auth_log: Arc<OutboxLog> = Arc::new(OutboxLog::new(self.auth.clone()));
+        let tracker_log: Arc<OutboxLog> = Arc::new(OutboxLog::new(self.tracker.clone()));
+        vec![
+            Consumer::new(
+                "tracker",
+                self.tracker.clone(),
+                auth_log.clone(),
+                Arc::new(tracker::users_copy::UsersCopy),
+                clock.clone(),
+            ),
+            Consumer::new(
+                "accounting",
+                self.accounting.clone(),
+                auth_log,
+                ledger.clone(),
+                clock.clone(),
+            ),
+            Consumer::new(
+                "accounting",
+                self.accounting.clone(),
+                tracker_log,
+                ledger,
+                clock.clone(),
+            ),
+        ]
     }
 }
 
@@ -56,6 +83,7 @@ pub struct Application {
     listener: TcpListener,
     state: AppState,
     deliver_events: bool,
+    background_tick: std::time::Duration,
 }
 
 impl Application {
@@ -79,10 +107,22 @@ impl Application {
                 "Created the admin user `admin` with the password `{generated}` (shown only this once)."
             );
         }
-        let events = EventSystem::new(dbs.consumers(&clock), clock.clone());
+        let mailer = Mailer::new(&config.mail, &config.mail_from)?;
+        let accounting = Accounting::new(
+            dbs.accounting.clone(),
+            clock.clone(),
+            config.timezone,
+            mailer,
+        );
+        let ledger = Arc::new(Ledger {
+            timezone: config.timezone,
+            seed: accounting.init().await?,
+        });
+        let events = EventSystem::new(dbs.consumers(&clock, ledger), clock.clone());
         let state = AppState {
             auth,
             tracker: Tracker::new(dbs.tracker.clone(), clock.clone()),
+            accounting,
             events,
             tokens,
             clock,
@@ -95,6 +135,7 @@ impl Application {
             listener,
             state,
             deliver_events: config.deliver_events,
+            background_tick: config.background_tick,
         })
     }
 
@@ -119,6 +160,11 @@ impl Application {
         let mut background = JoinSet::new();
         if self.deliver_events {
             self.state.events.spawn(&mut background, &stopped);
+            background.spawn(self.state.accounting.clone().run_background(
+                self.state.events.clone(),
+                stopped.clone(),
+                self.background_tick,
+            ));
         }
         let router = http::router(self.state.clone());
         tracing::info!(address = %self.listener.local_addr()?, "aTES is listening");

@@ -1,5 +1,6 @@
 //! Configuration: flags and `ATES_*` environment variables, with defaults for a single box.
 
+use crate::accounting::mail::MailConfig;
 use crate::auth::password::HashCost;
 use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
@@ -79,6 +80,20 @@ pub struct ServeArgs {
     /// How long a login token stays valid, in minutes.
     #[arg(long, env = "ATES_TOKEN_TTL_MINUTES", default_value_t = 720)]
     pub token_ttl_minutes: i64,
+    /// The company's time zone (IANA name): billing days end at its midnight.
+    #[arg(long, env = "ATES_TIMEZONE", default_value = "UTC")]
+    pub timezone: chrono_tz::Tz,
+    /// Send payout e-mails through SMTP instead of the spool directory `<data-dir>/mail`:
+    /// `smtp://host:25`, `smtp://user:pass@host:587?tls=required` or `smtps://user:pass@host:465`.
+    #[arg(long, env = "ATES_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// Sender of payout e-mails.
+    #[arg(
+        long,
+        env = "ATES_MAIL_FROM",
+        default_value = "aTES payroll <payroll@localhost>"
+    )]
+    pub mail_from: String,
 }
 
 /// What the application needs to start, however it was configured.
@@ -92,6 +107,11 @@ pub struct Config {
     pub hash_cost: HashCost,
     /// Run the consumers. Off only in tests that need events to wait in the outbox.
     pub deliver_events: bool,
+    pub timezone: chrono_tz::Tz,
+    pub mail: MailConfig,
+    pub mail_from: String,
+    /// How often ended days are looked for and due e-mails sent.
+    pub background_tick: std::time::Duration,
 }
 
 impl Config {
@@ -99,18 +119,26 @@ impl Config {
     pub fn for_tests(data_dir: PathBuf) -> Config {
         Config {
             listen: "127.0.0.1:0".parse().expect("loopback address"),
-            data_dir,
             admin_password: Some("admin-password".into()),
             jwt_secret: Some("test-secret".into()),
             token_ttl: chrono::Duration::hours(1),
             hash_cost: HashCost::CHEAP_FOR_TESTS,
             deliver_events: true,
+            timezone: chrono_tz::UTC,
+            mail: MailConfig::Spool(data_dir.join("mail")),
+            data_dir,
+            mail_from: "aTES payroll <payroll@localhost>".into(),
+            background_tick: std::time::Duration::from_millis(50),
         }
     }
 }
 
 impl From<ServeArgs> for Config {
     fn from(args: ServeArgs) -> Self {
+        let mail = match args.smtp_url {
+            Some(url) => MailConfig::Smtp { url },
+            None => MailConfig::Spool(args.data.data_dir.join("mail")),
+        };
         Config {
             listen: args.listen,
             data_dir: args.data.data_dir,
@@ -119,6 +147,10 @@ impl From<ServeArgs> for Config {
             token_ttl: chrono::Duration::minutes(args.token_ttl_minutes.max(1)),
             hash_cost: HashCost::RECOMMENDED,
             deliver_events: true,
+            timezone: args.timezone,
+            mail,
+            mail_from: args.mail_from,
+            background_tick: std::time::Duration::from_secs(1),
         }
     }
 }

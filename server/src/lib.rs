@@ -1,10 +1,11 @@
-//! aTES server: auth, task tracker (and, as they land, accounting and analytics) as
+//! aTES server: auth, task tracker and accounting (analytics to come) as
 //! bounded contexts over SQLite, talking only through versioned events carried by a
 //! transactional outbox. `main.rs` is thin: everything lives here so tests can start the
 //! real application on a random port.
 
 #![forbid(unsafe_code)]
 
+pub mod accounting;
 pub mod app;
 pub mod auth;
 pub mod clock;

@@ -6,6 +6,7 @@ pub mod extract;
 mod openapi;
 mod stream;
 
+use crate::accounting::Accounting;
 use crate::auth::Auth;
 use crate::auth::token::Tokens;
 use crate::clock::SharedClock;
@@ -22,6 +23,7 @@ use tower_http::trace::TraceLayer;
 #[derive(Clone)]
 pub struct AppState {
     pub auth: Auth,
+    pub accounting: Accounting,
     pub tracker: Tracker,
     pub events: EventSystem,
     pub tokens: Arc<Tokens>,
@@ -37,6 +39,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/stream", get(stream::stream))
         .merge(crate::auth::routes::router())
         .merge(crate::tracker::routes::router())
+        .merge(crate::accounting::routes::router())
         .merge(crate::events::routes::router())
         .fallback(error::not_found)
         .layer(TraceLayer::new_for_http())

@@ -100,3 +100,27 @@ pub struct CloseDayResult {
     pub payouts: u32,
     pub paid_cents: i64,
 }
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MailStatus {
+    /// Not sent yet (or waiting for its next retry after a failure).
+    Pending,
+    Sent,
+    /// The last attempt failed; it is retried later.
+    Failed,
+}
+
+/// A payout and the fate of its e-mail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Payment {
+    pub id: Uuid,
+    pub user: UserRef,
+    #[schema(value_type = String, format = Date)]
+    pub date: NaiveDate,
+    pub amount_cents: i64,
+    pub mail_status: MailStatus,
+    pub mail_attempts: u32,
+    pub mail_error: Option<String>,
+    pub mailed_at: Option<DateTime<Utc>>,
+}

@@ -7,6 +7,7 @@
 //! Producers publish the newest version; consumers accept every version in the registry,
 //! upcasting old ones on read (see [`tracker::TaskCreated::from_envelope`]).
 
+pub mod accounting;
 pub mod auth;
 mod envelope;
 pub mod schemas;

@@ -39,6 +39,9 @@ pub const REGISTRY: &[SchemaFile] = &[
     schema!("tracker", "TaskCreated", 2),
     schema!("tracker", "TaskAssigned", 1),
     schema!("tracker", "TaskCompleted", 1),
+    schema!("accounting", "TransactionApplied", 1),
+    schema!("accounting", "DayClosed", 1),
+    schema!("accounting", "PaymentMade", 1),
 ];
 
 #[cfg(test)]

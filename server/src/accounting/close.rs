@@ -1,0 +1,100 @@
+//! Closing a billing day: each positive balance at the end of the day is paid out (a payout
+//! row brings it to zero) and queued for an e-mail; negative balances carry over. Closing a
+//! day twice changes nothing.
+
+use super::ledger::transaction_applied;
+use super::store::{self, NewRow};
+use crate::db::Tx;
+use crate::error::Result;
+use crate::events::Outbox;
+use ates_shared::api::{CloseDayResult, EntryKind};
+use ates_shared::events::accounting::{DayClosed, PaymentMade};
+use chrono::{DateTime, NaiveDate, Utc};
+use rusqlite::{Connection, params};
+use uuid::Uuid;
+
+/// Closes `date` in the caller's transaction, unless it is closed already.
+pub fn close_day(tx: &Tx<'_>, date: NaiveDate, now: DateTime<Utc>) -> Result<CloseDayResult> {
+    if store::is_closed(tx, date)? {
+        return Ok(CloseDayResult {
+            date,
+            payouts: 0,
+            paid_cents: 0,
+        });
+    }
+    let mut paid_cents = 0;
+    let balances = store::positive_balances_at_end_of(tx, date)?;
+    for (user_id, amount) in &balances {
+        let row = NewRow {
+            id: Uuid::now_v7(),
+            user_id: *user_id,
+            task_id: None,
+            kind: EntryKind::Payout,
+            amount_cents: -amount,
+            billing_date: date,
+            at: now,
+            event_id: None,
+        };
+        store::append(tx, &row)?;
+        Outbox::publish(tx, transaction_applied(&row), now)?;
+        let payment_id = Uuid::now_v7();
+        tx.execute(
+            "INSERT INTO payments (id, user_id, date, amount_cents, created_at, next_attempt_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+            params![payment_id, user_id, date, amount, now],
+        )?;
+        Outbox::publish(
+            tx,
+            PaymentMade {
+                payment_id,
+                user_id: *user_id,
+                date,
+                amount_cents: *amount,
+                at: now,
+            },
+            now,
+        )?;
+        paid_cents += amount;
+    }
+    let payouts = balances.len() as u32;
+    store::mark_closed(tx, date, now)?;
+    Outbox::publish(
+        tx,
+        DayClosed {
+            date,
+            closed_at: now,
+            payouts,
+            paid_cents,
+        },
+        now,
+    )?;
+    Ok(CloseDayResult {
+        date,
+        payouts,
+        paid_cents,
+    })
+}
+
+/// Days before `today` that should be closed and are not, oldest first: from the day after
+/// the last closed one (or the day accounting started) up to yesterday.
+pub fn missed_days(
+    conn: &Connection,
+    today: NaiveDate,
+    started_on: NaiveDate,
+) -> rusqlite::Result<Vec<NaiveDate>> {
+    let mut day = match store::last_closed_day(conn)? {
+        Some(last) => last.succ_opt().unwrap_or(last),
+        None => started_on,
+    };
+    let mut days = Vec::new();
+    while day < today {
+        if !store::is_closed(conn, day)? {
+            days.push(day);
+        }
+        day = match day.succ_opt() {
+            Some(next) => next,
+            None => break,
+        };
+    }
+    Ok(days)
+}

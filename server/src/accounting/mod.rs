@@ -1,0 +1,267 @@
+//! The accounting context: prices, the ledger of every worker, balances, end-of-day payouts
+//! and their e-mails. Fed only by events (users from auth; tasks, assignments and
+//! completions from the tracker); publishes `TransactionApplied`, `PaymentMade`, `DayClosed`.
+
+pub mod close;
+pub mod ledger;
+pub mod mail;
+pub mod pricing;
+pub mod routes;
+pub mod store;
+
+use crate::clock::SharedClock;
+use crate::db::{Db, DbError};
+use crate::error::{Error, Result};
+use crate::events::EventSystem;
+use crate::paging::PageRequest;
+use ates_shared::api::{
+    Account, CloseDayResult, DayEarnings, Earnings, Entry, MailStatus, MyAccount, Page, Payment,
+    UserRef,
+};
+use chrono::{Duration, NaiveDate};
+use chrono_tz::Tz;
+use mail::Mailer;
+use rusqlite::params;
+use std::sync::Arc;
+use tokio::sync::{Notify, watch};
+use uuid::Uuid;
+
+/// The longest range `earnings` answers at once.
+const MAX_EARNINGS_DAYS: i64 = 366;
+
+#[derive(Clone)]
+pub struct Accounting {
+    db: Db,
+    clock: SharedClock,
+    timezone: Tz,
+    mailer: Mailer,
+    mail_due: Arc<Notify>,
+}
+
+impl Accounting {
+    pub fn new(db: Db, clock: SharedClock, timezone: Tz, mailer: Mailer) -> Accounting {
+        Accounting {
+            db,
+            clock,
+            timezone,
+            mailer,
+            mail_due: Arc::new(Notify::new()),
+        }
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// Today in the company's time zone.
+    pub fn today(&self) -> NaiveDate {
+        self.clock.now().with_timezone(&self.timezone).date_naive()
+    }
+
+    /// Creates (once) the pricing seed and the day accounting started; returns the seed.
+    pub async fn init(&self) -> Result<Vec<u8>> {
+        let (seed, today) = (pricing::new_seed(), self.today());
+        self.db
+            .write(move |tx| -> Result<Vec<u8>> {
+                store::set_meta_if_absent(tx, "pricing_seed", &seed)?;
+                store::set_meta_if_absent(tx, "started_on", today.to_string().as_bytes())?;
+                Ok(store::meta(tx, "pricing_seed")?.unwrap_or(seed))
+            })
+            .await
+    }
+
+    /// Balance, what was earned in the current billing day and that day's rows.
+    pub async fn my_account(&self, user_id: Uuid) -> Result<MyAccount> {
+        let today = self.today();
+        Ok(self
+            .db
+            .read(move |conn| -> Result<MyAccount, DbError> {
+                let day = store::open_day_from(conn, today)?;
+                Ok(MyAccount {
+                    balance_cents: store::balance(conn, user_id)?,
+                    earned_today_cents: store::earned_on(conn, user_id, day)?,
+                    log: store::entries(conn, user_id, Some(day), None, 1_000)?,
+                })
+            })
+            .await?)
+    }
+
+    pub async fn accounts(&self, page: PageRequest) -> Result<Page<Account>> {
+        let rows = self
+            .db
+            .read(move |conn| {
+                store::accounts(conn, page.after, page.fetch()).map_err(DbError::from)
+            })
+            .await?;
+        Ok(page.page(rows, |a| a.user.id))
+    }
+
+    /// A user's audit log, newest first.
+    pub async fn log(
+        &self,
+        user_id: Uuid,
+        date: Option<NaiveDate>,
+        page: PageRequest,
+    ) -> Result<Page<Entry>> {
+        let rows = self
+            .db
+            .read(move |conn| {
+                store::entries(conn, user_id, date, page.after, page.fetch()).map_err(DbError::from)
+            })
+            .await?;
+        Ok(page.page(rows, |e| e.id))
+    }
+
+    /// Company earnings for every day of `[from, to]` (days without activity earn 0).
+    pub async fn earnings(
+        &self,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+    ) -> Result<Earnings> {
+        let to = to.unwrap_or_else(|| self.today());
+        let from = from.unwrap_or(to - Duration::days(29));
+        if from > to {
+            return Err(Error::unprocessable(
+                "invalid_range",
+                "`from` must not be after `to`",
+            ));
+        }
+        if (to - from).num_days() >= MAX_EARNINGS_DAYS {
+            return Err(Error::unprocessable(
+                "invalid_range",
+                format!("`from`..`to` may span at most {MAX_EARNINGS_DAYS} days"),
+            ));
+        }
+        let known = self
+            .db
+            .read(move |conn| store::company_earnings(conn, from, to).map_err(DbError::from))
+            .await?;
+        let mut known = known.into_iter().peekable();
+        let days = from
+            .iter_days()
+            .take_while(|d| *d <= to)
+            .map(|date| {
+                let earnings_cents = match known.peek() {
+                    Some((d, cents)) if *d == date => {
+                        let cents = *cents;
+                        known.next();
+                        cents
+                    }
+                    _ => 0,
+                };
+                DayEarnings {
+                    date,
+                    earnings_cents,
+                }
+            })
+            .collect();
+        Ok(Earnings { days })
+    }
+
+    /// Closes today (on demand). Closing a closed day changes nothing.
+    pub async fn close_today(&self) -> Result<CloseDayResult> {
+        let today = self.today();
+        self.close(today).await
+    }
+
+    async fn close(&self, date: NaiveDate) -> Result<CloseDayResult> {
+        let now = self.clock.now();
+        let result = self
+            .db
+            .write(move |tx| close::close_day(tx, date, now))
+            .await?;
+        if result.payouts > 0 {
+            tracing::info!(%date, payouts = result.payouts, paid_cents = result.paid_cents, "day closed");
+            self.mail_due.notify_one();
+        }
+        Ok(result)
+    }
+
+    /// Closes every day before today that is still open, oldest first (after downtime).
+    pub async fn close_missed_days(&self) -> Result<Vec<CloseDayResult>> {
+        let today = self.today();
+        let missed = self
+            .db
+            .read(move |conn| -> Result<_, DbError> {
+                let started_on = store::meta(conn, "started_on")?
+                    .and_then(|v| String::from_utf8(v).ok())
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or(today);
+                Ok(close::missed_days(conn, today, started_on)?)
+            })
+            .await?;
+        let mut closed = Vec::with_capacity(missed.len());
+        for date in missed {
+            closed.push(self.close(date).await?);
+        }
+        Ok(closed)
+    }
+
+    pub async fn payments(&self, page: PageRequest) -> Result<Page<Payment>> {
+        let rows = self
+            .db
+            .read(move |conn| -> Result<Vec<Payment>, DbError> {
+                let mut stmt = conn.prepare_cached(
+                    "SELECT p.id, p.user_id, coalesce(u.username, ''), p.date, p.amount_cents, p.mail_status,
+                            p.mail_attempts, p.mail_error, p.mailed_at
+                     FROM payments p LEFT JOIN users u ON u.id = p.user_id
+                     WHERE ?1 IS NULL OR p.id < ?1 ORDER BY p.id DESC LIMIT ?2",
+                )?;
+                let rows = stmt.query_map(params![page.after, page.fetch()], |r| {
+                    let status: String = r.get(5)?;
+                    Ok(Payment {
+                        id: r.get(0)?,
+                        user: UserRef { id: r.get(1)?, username: r.get(2)? },
+                        date: r.get(3)?,
+                        amount_cents: r.get(4)?,
+                        mail_status: match status.as_str() {
+                            "sent" => MailStatus::Sent,
+                            "failed" => MailStatus::Failed,
+                            _ => MailStatus::Pending,
+                        },
+                        mail_attempts: r.get(6)?,
+                        mail_error: r.get(7)?,
+                        mailed_at: r.get(8)?,
+                    })
+                })?;
+                Ok(rows.collect::<Result<_, _>>()?)
+            })
+            .await?;
+        Ok(page.page(rows, |p| p.id))
+    }
+
+    /// The day closer and the mail sender. First applies the events already waiting, so
+    /// days missed while the server was down close with everything that happened in them;
+    /// then, every `tick`, closes any day that has ended (midnight in the company's zone)
+    /// and sends due payout e-mails.
+    pub async fn run_background(
+        self,
+        events: EventSystem,
+        mut shutdown: watch::Receiver<bool>,
+        tick: std::time::Duration,
+    ) {
+        if let Err(e) = events.drain().await {
+            tracing::error!(error = %e, "applying waiting events before closing missed days");
+        }
+        loop {
+            if *shutdown.borrow() {
+                return;
+            }
+            match self.close_missed_days().await {
+                Ok(closed) if !closed.is_empty() => {
+                    tracing::info!(days = closed.len(), "closed ended days");
+                }
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "closing ended days"),
+            }
+            if let Err(e) = mail::send_due(&self.db, &self.mailer, &self.clock).await {
+                tracing::error!(error = %e, "sending payout e-mails");
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(tick) => {}
+                _ = self.mail_due.notified() => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+    }
+}

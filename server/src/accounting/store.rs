@@ -1,0 +1,341 @@
+//! The accounting context's tables. Built only from events: its own copy of the users and
+//! tasks, the ledger (append-only), balances, closed days and payments.
+
+use crate::db::Tx;
+use crate::events::tables::EVENT_TABLES;
+use ates_shared::Role;
+use ates_shared::api::{Account, Entry, EntryKind, EntryTask, UserRef};
+use chrono::{DateTime, NaiveDate, Utc};
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use rusqlite_migration::{M, Migrations};
+use uuid::Uuid;
+
+pub fn migrations() -> Migrations<'static> {
+    Migrations::new(vec![
+        M::up(EVENT_TABLES),
+        M::up(
+            "CREATE TABLE meta (
+                key   TEXT PRIMARY KEY,
+                value BLOB NOT NULL
+            );
+            CREATE TABLE users (
+                id        BLOB    PRIMARY KEY,
+                username  TEXT    NOT NULL,
+                full_name TEXT    NOT NULL,
+                email     TEXT    NOT NULL,
+                role      TEXT    NOT NULL,
+                active    INTEGER NOT NULL
+            );
+            -- Prices are fixed the first time any event names the task; title and jira id
+            -- arrive with TaskCreated, whenever that is.
+            CREATE TABLE tasks (
+                id           BLOB    PRIMARY KEY,
+                title        TEXT,
+                jira_id      TEXT,
+                fee_cents    INTEGER NOT NULL,
+                reward_cents INTEGER NOT NULL
+            );
+            -- Append-only. `event_id` is the event that caused the row (none for payouts).
+            CREATE TABLE ledger (
+                id           BLOB    PRIMARY KEY,
+                user_id      BLOB    NOT NULL,
+                task_id      BLOB,
+                kind         TEXT    NOT NULL,
+                amount_cents INTEGER NOT NULL,
+                billing_date TEXT    NOT NULL,
+                at           TEXT    NOT NULL,
+                event_id     BLOB
+            );
+            CREATE INDEX ledger_by_user ON ledger (user_id, id);
+            CREATE INDEX ledger_by_date ON ledger (billing_date, kind);
+            CREATE TABLE accounts (
+                user_id       BLOB    PRIMARY KEY,
+                balance_cents INTEGER NOT NULL
+            );
+            CREATE TABLE closed_days (
+                date      TEXT PRIMARY KEY,
+                closed_at TEXT NOT NULL
+            );
+            -- One per payout; the e-mail is sent after the close commits and retried until it goes.
+            CREATE TABLE payments (
+                id              BLOB    PRIMARY KEY,
+                user_id         BLOB    NOT NULL,
+                date            TEXT    NOT NULL,
+                amount_cents    INTEGER NOT NULL,
+                created_at      TEXT    NOT NULL,
+                mail_status     TEXT    NOT NULL DEFAULT 'pending',
+                mail_attempts   INTEGER NOT NULL DEFAULT 0,
+                mail_error      TEXT,
+                next_attempt_at TEXT    NOT NULL,
+                mailed_at       TEXT
+            );
+            CREATE INDEX payments_to_mail ON payments (mail_status, next_attempt_at);",
+        ),
+    ])
+}
+
+// ---- meta ----
+
+pub fn meta(conn: &Connection, key: &str) -> rusqlite::Result<Option<Vec<u8>>> {
+    conn.prepare_cached("SELECT value FROM meta WHERE key = ?1")?
+        .query_row([key], |r| r.get(0))
+        .optional()
+}
+
+pub fn set_meta_if_absent(tx: &Tx<'_>, key: &str, value: &[u8]) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT OR IGNORE INTO meta (key, value) VALUES (?1, ?2)",
+        params![key, value],
+    )?;
+    Ok(())
+}
+
+// ---- users ----
+
+pub struct UserCopy {
+    pub id: Uuid,
+    pub username: String,
+    pub full_name: String,
+    pub email: String,
+    pub role: Role,
+    pub active: bool,
+}
+
+pub fn upsert_user(tx: &Tx<'_>, u: &UserCopy) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO users (id, username, full_name, email, role, active) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (id) DO UPDATE SET username = excluded.username, full_name = excluded.full_name,
+             email = excluded.email, role = excluded.role, active = excluded.active",
+    )?
+    .execute(params![u.id, u.username, u.full_name, u.email, u.role.as_str(), u.active])?;
+    Ok(())
+}
+
+/// Name and e-mail of a user, when accounting has heard of them.
+pub fn user_contact(
+    conn: &Connection,
+    id: Uuid,
+) -> rusqlite::Result<Option<(String, String, String)>> {
+    conn.prepare_cached("SELECT username, full_name, email FROM users WHERE id = ?1")?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()
+}
+
+// ---- tasks and prices ----
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Prices {
+    pub fee_cents: i64,
+    pub reward_cents: i64,
+}
+
+/// Stores `prices` for the task unless it already has some; returns the prices that hold.
+pub fn fix_prices(tx: &Tx<'_>, task_id: Uuid, prices: Prices) -> rusqlite::Result<Prices> {
+    tx.prepare_cached(
+        "INSERT OR IGNORE INTO tasks (id, fee_cents, reward_cents) VALUES (?1, ?2, ?3)",
+    )?
+    .execute(params![task_id, prices.fee_cents, prices.reward_cents])?;
+    tx.prepare_cached("SELECT fee_cents, reward_cents FROM tasks WHERE id = ?1")?
+        .query_row([task_id], |r| {
+            Ok(Prices {
+                fee_cents: r.get(0)?,
+                reward_cents: r.get(1)?,
+            })
+        })
+}
+
+pub fn describe_task(
+    tx: &Tx<'_>,
+    task_id: Uuid,
+    title: &str,
+    jira_id: Option<&str>,
+) -> rusqlite::Result<()> {
+    tx.prepare_cached("UPDATE tasks SET title = ?2, jira_id = ?3 WHERE id = ?1")?
+        .execute(params![task_id, title, jira_id])?;
+    Ok(())
+}
+
+// ---- days ----
+
+pub fn is_closed(conn: &Connection, date: NaiveDate) -> rusqlite::Result<bool> {
+    conn.prepare_cached("SELECT 1 FROM closed_days WHERE date = ?1")?
+        .query_row([date], |_| Ok(()))
+        .optional()
+        .map(|r| r.is_some())
+}
+
+/// The first day on or after `date` that is still open: rows dated on a closed day
+/// belong to the next open one.
+pub fn open_day_from(conn: &Connection, mut date: NaiveDate) -> rusqlite::Result<NaiveDate> {
+    while is_closed(conn, date)? {
+        date = date.succ_opt().unwrap_or(date);
+    }
+    Ok(date)
+}
+
+pub fn last_closed_day(conn: &Connection) -> rusqlite::Result<Option<NaiveDate>> {
+    conn.query_row("SELECT max(date) FROM closed_days", [], |r| r.get(0))
+}
+
+pub fn mark_closed(tx: &Tx<'_>, date: NaiveDate, at: DateTime<Utc>) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT INTO closed_days (date, closed_at) VALUES (?1, ?2)",
+        params![date, at],
+    )?;
+    Ok(())
+}
+
+// ---- ledger ----
+
+pub struct NewRow {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub task_id: Option<Uuid>,
+    pub kind: EntryKind,
+    pub amount_cents: i64,
+    pub billing_date: NaiveDate,
+    pub at: DateTime<Utc>,
+    pub event_id: Option<Uuid>,
+}
+
+/// Appends a row and moves the balance by its amount, together.
+pub fn append(tx: &Tx<'_>, row: &NewRow) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO ledger (id, user_id, task_id, kind, amount_cents, billing_date, at, event_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(params![
+        row.id,
+        row.user_id,
+        row.task_id,
+        row.kind.as_str(),
+        row.amount_cents,
+        row.billing_date,
+        row.at,
+        row.event_id
+    ])?;
+    tx.prepare_cached(
+        "INSERT INTO accounts (user_id, balance_cents) VALUES (?1, ?2)
+         ON CONFLICT (user_id) DO UPDATE SET balance_cents = balance_cents + excluded.balance_cents",
+    )?
+    .execute(params![row.user_id, row.amount_cents])?;
+    Ok(())
+}
+
+/// Each user's balance at the end of `date`: every row dated on or before it. Computed as
+/// the current balance minus the (few) rows dated later, so it stays cheap on a long ledger.
+pub fn positive_balances_at_end_of(
+    conn: &Connection,
+    date: NaiveDate,
+) -> rusqlite::Result<Vec<(Uuid, i64)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT a.user_id, a.balance_cents - coalesce(later.amount, 0) AS closing
+         FROM accounts a
+         LEFT JOIN (SELECT user_id, sum(amount_cents) AS amount FROM ledger WHERE billing_date > ?1 GROUP BY user_id) later
+           ON later.user_id = a.user_id
+         WHERE closing > 0
+         ORDER BY a.user_id",
+    )?;
+    let rows = stmt.query_map([date], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    rows.collect()
+}
+
+pub fn balance(conn: &Connection, user_id: Uuid) -> rusqlite::Result<i64> {
+    conn.prepare_cached("SELECT balance_cents FROM accounts WHERE user_id = ?1")?
+        .query_row([user_id], |r| r.get(0))
+        .optional()
+        .map(|b| b.unwrap_or(0))
+}
+
+const ENTRY_SELECT: &str =
+    "SELECT l.id, l.at, l.kind, l.amount_cents, l.task_id, t.title, t.jira_id, l.billing_date
+     FROM ledger l LEFT JOIN tasks t ON t.id = l.task_id";
+
+fn entry_from_row(row: &Row<'_>) -> rusqlite::Result<Entry> {
+    let kind: String = row.get(2)?;
+    let task_id: Option<Uuid> = row.get(4)?;
+    Ok(Entry {
+        id: row.get(0)?,
+        at: row.get(1)?,
+        kind: match kind.as_str() {
+            "fee" => EntryKind::Fee,
+            "reward" => EntryKind::Reward,
+            _ => EntryKind::Payout,
+        },
+        amount_cents: row.get(3)?,
+        task: match task_id {
+            Some(id) => Some(EntryTask {
+                id,
+                title: row.get::<_, Option<String>>(5)?.unwrap_or_default(),
+                jira_id: row.get(6)?,
+            }),
+            None => None,
+        },
+        date: row.get(7)?,
+    })
+}
+
+/// A user's rows, newest first; `before` is the paging cursor; `date` limits to one day.
+pub fn entries(
+    conn: &Connection,
+    user_id: Uuid,
+    date: Option<NaiveDate>,
+    before: Option<Uuid>,
+    limit: i64,
+) -> rusqlite::Result<Vec<Entry>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "{ENTRY_SELECT} WHERE l.user_id = ?1 AND (?2 IS NULL OR l.billing_date = ?2) AND (?3 IS NULL OR l.id < ?3)
+         ORDER BY l.id DESC LIMIT ?4"
+    ))?;
+    let rows = stmt.query_map(params![user_id, date, before, limit], entry_from_row)?;
+    rows.collect()
+}
+
+/// Sum of a user's fee and reward rows of one day.
+pub fn earned_on(conn: &Connection, user_id: Uuid, date: NaiveDate) -> rusqlite::Result<i64> {
+    conn.prepare_cached(
+        "SELECT coalesce(sum(amount_cents), 0) FROM ledger
+         WHERE user_id = ?1 AND billing_date = ?2 AND kind IN ('fee', 'reward')",
+    )?
+    .query_row(params![user_id, date], |r| r.get(0))
+}
+
+/// Company earnings per day in `[from, to]`: minus the sum of the day's fee and reward rows
+/// (fees charged minus rewards paid). Days without rows are absent.
+pub fn company_earnings(
+    conn: &Connection,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> rusqlite::Result<Vec<(NaiveDate, i64)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT billing_date, -sum(amount_cents) FROM ledger
+         WHERE billing_date BETWEEN ?1 AND ?2 AND kind IN ('fee', 'reward')
+         GROUP BY billing_date ORDER BY billing_date",
+    )?;
+    let rows = stmt.query_map(params![from, to], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    rows.collect()
+}
+
+/// Workers (and accountants) and anyone else with a ledger, with balances, by user id.
+pub fn accounts(
+    conn: &Connection,
+    after: Option<Uuid>,
+    limit: i64,
+) -> rusqlite::Result<Vec<Account>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT u.id, u.username, coalesce(a.balance_cents, 0)
+         FROM users u LEFT JOIN accounts a ON a.user_id = u.id
+         WHERE (u.role IN ('worker', 'accountant') OR a.user_id IS NOT NULL) AND (?1 IS NULL OR u.id > ?1)
+         ORDER BY u.id LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(params![after, limit], |r| {
+        Ok(Account {
+            user: UserRef {
+                id: r.get(0)?,
+                username: r.get(1)?,
+            },
+            balance_cents: r.get(2)?,
+        })
+    })?;
+    rows.collect()
+}
