@@ -52,6 +52,10 @@ impl Handler for Ledger {
         } else if event.is::<TaskCompleted>() {
             let c: TaskCompleted = event.payload()?;
             let prices = self.prices(tx, c.task_id)?;
+            if store::reward_paid(tx, c.task_id)? {
+                tracing::warn!(task = %c.task_id, event = %event.event_id, "a second completion of a task is not paid again");
+                return Ok(());
+            }
             self.record(
                 tx,
                 event.event_id,

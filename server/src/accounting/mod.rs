@@ -9,6 +9,9 @@ pub mod pricing;
 pub mod routes;
 pub mod store;
 
+#[cfg(test)]
+mod tests;
+
 use crate::clock::SharedClock;
 use crate::db::{Db, DbError};
 use crate::error::{Error, Result};

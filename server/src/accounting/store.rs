@@ -48,6 +48,7 @@ pub fn migrations() -> Migrations<'static> {
             );
             CREATE INDEX ledger_by_user ON ledger (user_id, id);
             CREATE INDEX ledger_by_date ON ledger (billing_date, kind);
+            CREATE INDEX ledger_by_task ON ledger (task_id, kind);
             CREATE TABLE accounts (
                 user_id       BLOB    PRIMARY KEY,
                 balance_cents INTEGER NOT NULL
@@ -153,6 +154,14 @@ pub fn describe_task(
     tx.prepare_cached("UPDATE tasks SET title = ?2, jira_id = ?3 WHERE id = ?1")?
         .execute(params![task_id, title, jira_id])?;
     Ok(())
+}
+
+/// Whether the task's reward was already credited (a completion is paid once, ever).
+pub fn reward_paid(conn: &Connection, task_id: Uuid) -> rusqlite::Result<bool> {
+    conn.prepare_cached("SELECT 1 FROM ledger WHERE task_id = ?1 AND kind = 'reward' LIMIT 1")?
+        .query_row([task_id], |_| Ok(()))
+        .optional()
+        .map(|r| r.is_some())
 }
 
 // ---- days ----

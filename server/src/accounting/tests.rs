@@ -1,0 +1,193 @@
+//! The accounting rules, applied straight to the handler without HTTP.
+
+use super::close::close_day;
+use super::ledger::Ledger;
+use super::pricing::{FEE_CENTS, REWARD_CENTS};
+use super::store;
+use crate::db::{Db, DbError};
+use crate::events::{Envelope, EventPayload, Handler};
+use ates_shared::Role;
+use ates_shared::events::auth::UserCreated;
+use ates_shared::events::tracker::{TaskAssigned, TaskCompleted, TaskCreated};
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use uuid::Uuid;
+
+struct Books {
+    db: Db,
+    ledger: Ledger,
+    _dir: tempfile::TempDir,
+}
+
+fn at(day: u32, hour: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 5, day, hour, 0, 0).unwrap()
+}
+
+fn date(day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 5, day).unwrap()
+}
+
+impl Books {
+    fn new() -> Books {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(dir.path(), "accounting", &store::migrations()).unwrap();
+        Books { db, ledger: Ledger { timezone: chrono_tz::UTC, seed: super::pricing::new_seed() }, _dir: dir }
+    }
+
+    async fn apply(&self, event: Envelope) {
+        let ledger = Ledger { timezone: self.ledger.timezone, seed: self.ledger.seed.clone() };
+        self.db.write(move |tx| ledger.handle(tx, &event).map_err(|e| DbError::Sqlite(rusqlite::Error::ToSqlConversionFailure(e.into())))).await.unwrap();
+    }
+
+    async fn worker(&self) -> Uuid {
+        let id = Uuid::now_v7();
+        let user = UserCreated { user_id: id, username: format!("w{id}"), full_name: "W".into(), email: "w@p.inc".into(), role: Role::Worker, active: true };
+        self.apply(user.into_envelope(at(1, 0))).await;
+        id
+    }
+
+    async fn assign(&self, task: Uuid, user: Uuid, when: DateTime<Utc>) {
+        self.apply(TaskAssigned { task_id: task, assignee_id: user, assigned_at: when }.into_envelope(when)).await;
+    }
+
+    async fn complete(&self, task: Uuid, user: Uuid, when: DateTime<Utc>) {
+        self.apply(TaskCompleted { task_id: task, assignee_id: user, completed_at: when }.into_envelope(when)).await;
+    }
+
+    async fn create(&self, task: Uuid, title: &str, when: DateTime<Utc>) {
+        let created = TaskCreated { task_id: task, title: title.into(), jira_id: Some("POP-1".into()), description: String::new(), created_at: when };
+        self.apply(created.into_envelope(when)).await;
+    }
+
+    /// (kind, amount, date) of a user's rows, oldest first.
+    async fn rows(&self, user: Uuid) -> Vec<(String, i64, NaiveDate)> {
+        let mut rows: Vec<_> = self
+            .db
+            .read(move |c| store::entries(c, user, None, None, 1000).map_err(DbError::from))
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.kind.as_str().to_owned(), e.amount_cents, e.date))
+            .collect();
+        rows.reverse();
+        rows
+    }
+
+    async fn balance(&self, user: Uuid) -> i64 {
+        self.db.read(move |c| store::balance(c, user).map_err(DbError::from)).await.unwrap()
+    }
+
+    async fn close(&self, day: NaiveDate, now: DateTime<Utc>) -> ates_shared::api::CloseDayResult {
+        self.db.write(move |tx| close_day(tx, day, now)).await.unwrap()
+    }
+}
+
+#[tokio::test]
+async fn every_assignment_costs_the_fee_and_a_completion_pays_the_reward_once() {
+    let books = Books::new();
+    let (ann, bob) = (books.worker().await, books.worker().await);
+    let task = Uuid::now_v7();
+    books.create(task, "fix login", at(2, 9)).await;
+    books.assign(task, ann, at(2, 9)).await;
+    books.assign(task, bob, at(2, 10)).await; // a reshuffle
+    books.assign(task, ann, at(2, 11)).await; // and back
+    books.complete(task, ann, at(2, 12)).await;
+    books.complete(task, ann, at(2, 13)).await; // a second completion is never paid
+
+    let ann_rows = books.rows(ann).await;
+    let kinds: Vec<&str> = ann_rows.iter().map(|r| r.0.as_str()).collect();
+    assert_eq!(kinds, ["fee", "fee", "reward"]);
+    let fee = -ann_rows[0].1;
+    assert!(FEE_CENTS.contains(&fee));
+    assert_eq!(ann_rows[1].1, -fee, "the same fee every time: prices are fixed once");
+    assert!(REWARD_CENTS.contains(&ann_rows[2].1));
+    assert_eq!(books.rows(bob).await, vec![("fee".to_owned(), -fee, date(2))], "a reshuffle bills the new assignee");
+    assert_eq!(books.balance(ann).await, ann_rows.iter().map(|r| r.1).sum::<i64>());
+}
+
+#[tokio::test]
+async fn an_assignment_heard_before_the_creation_keeps_its_price_and_gets_the_title() {
+    let books = Books::new();
+    let ann = books.worker().await;
+    let task = Uuid::now_v7();
+    books.assign(task, ann, at(2, 9)).await;
+    books.create(task, "late news", at(2, 9)).await;
+    books.assign(task, ann, at(2, 10)).await;
+    let entries = books.db.read(move |c| store::entries(c, ann, None, None, 10).map_err(DbError::from)).await.unwrap();
+    assert_eq!(entries[0].amount_cents, entries[1].amount_cents);
+    assert!(entries.iter().all(|e| e.task.as_ref().unwrap().title == "late news"));
+}
+
+#[tokio::test]
+async fn closing_pays_positive_balances_only_and_negatives_carry_over() {
+    let books = Books::new();
+    let (rich, poor) = (books.worker().await, books.worker().await);
+    let (t1, t2) = (Uuid::now_v7(), Uuid::now_v7());
+    books.assign(t1, rich, at(2, 9)).await;
+    books.complete(t1, rich, at(2, 10)).await; // reward > fee: positive
+    books.assign(t2, poor, at(2, 9)).await; // only a fee: negative
+    let rich_balance = books.balance(rich).await;
+    let poor_balance = books.balance(poor).await;
+    assert!(rich_balance > 0 && poor_balance < 0);
+
+    let closed = books.close(date(2), at(3, 0)).await;
+    assert_eq!((closed.payouts, closed.paid_cents), (1, rich_balance));
+    assert_eq!(books.balance(rich).await, 0);
+    assert_eq!(books.rows(rich).await.last().unwrap(), &("payout".to_owned(), -rich_balance, date(2)));
+    assert_eq!(books.balance(poor).await, poor_balance, "a negative balance carries over");
+
+    // Closing again changes nothing.
+    let again = books.close(date(2), at(3, 1)).await;
+    assert_eq!((again.payouts, again.paid_cents), (0, 0));
+    assert_eq!(books.rows(rich).await.len(), 3);
+}
+
+#[tokio::test]
+async fn a_payout_covers_only_the_day_it_closes() {
+    let books = Books::new();
+    let ann = books.worker().await;
+    let (t1, t2) = (Uuid::now_v7(), Uuid::now_v7());
+    books.assign(t1, ann, at(2, 9)).await;
+    books.complete(t1, ann, at(2, 10)).await;
+    let day_two = books.balance(ann).await;
+    // Day 3's reward is already in the ledger when day 2 is closed late.
+    books.assign(t2, ann, at(3, 9)).await;
+    books.complete(t2, ann, at(3, 10)).await;
+    let closed = books.close(date(2), at(3, 11)).await;
+    assert_eq!(closed.paid_cents, day_two);
+    assert!(books.balance(ann).await > 0, "day 3 is still owed");
+}
+
+#[tokio::test]
+async fn an_event_dated_on_a_closed_day_is_billed_to_the_next_open_day() {
+    let books = Books::new();
+    let ann = books.worker().await;
+    books.close(date(2), at(3, 0)).await;
+    books.assign(Uuid::now_v7(), ann, at(2, 23)).await;
+    assert_eq!(books.rows(ann).await[0].2, date(3));
+}
+
+#[tokio::test]
+async fn company_earnings_are_fees_minus_rewards_of_the_day() {
+    let books = Books::new();
+    let (ann, bob) = (books.worker().await, books.worker().await);
+    let (t1, t2) = (Uuid::now_v7(), Uuid::now_v7());
+    books.assign(t1, ann, at(2, 9)).await;
+    books.assign(t2, bob, at(2, 9)).await;
+    books.complete(t1, ann, at(2, 10)).await;
+    books.close(date(2), at(3, 0)).await; // payouts are not earnings
+    let rows: Vec<_> = [books.rows(ann).await, books.rows(bob).await].concat();
+    let fees: i64 = rows.iter().filter(|r| r.0 == "fee").map(|r| -r.1).sum();
+    let rewards: i64 = rows.iter().filter(|r| r.0 == "reward").map(|r| r.1).sum();
+    let earnings = books.db.read(|c| store::company_earnings(c, date(1), date(5)).map_err(DbError::from)).await.unwrap();
+    assert_eq!(earnings, vec![(date(2), fees - rewards)]);
+}
+
+#[tokio::test]
+async fn the_billing_day_follows_the_company_time_zone() {
+    let mut books = Books::new();
+    books.ledger.timezone = chrono_tz::Asia::Tokyo;
+    let ann = books.worker().await;
+    // 20:00 UTC on May 2nd is already May 3rd in Tokyo.
+    books.assign(Uuid::now_v7(), ann, at(2, 20)).await;
+    assert_eq!(books.rows(ann).await[0].2, date(3));
+}
