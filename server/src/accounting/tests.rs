@@ -30,31 +30,77 @@ impl Books {
     fn new() -> Books {
         let dir = tempfile::tempdir().unwrap();
         let db = Db::open(dir.path(), "accounting", &store::migrations()).unwrap();
-        Books { db, ledger: Ledger { timezone: chrono_tz::UTC, seed: super::pricing::new_seed() }, _dir: dir }
+        Books {
+            db,
+            ledger: Ledger {
+                timezone: chrono_tz::UTC,
+                seed: super::pricing::new_seed(),
+            },
+            _dir: dir,
+        }
     }
 
     async fn apply(&self, event: Envelope) {
-        let ledger = Ledger { timezone: self.ledger.timezone, seed: self.ledger.seed.clone() };
-        self.db.write(move |tx| ledger.handle(tx, &event).map_err(|e| DbError::Sqlite(rusqlite::Error::ToSqlConversionFailure(e.into())))).await.unwrap();
+        let ledger = Ledger {
+            timezone: self.ledger.timezone,
+            seed: self.ledger.seed.clone(),
+        };
+        self.db
+            .write(move |tx| {
+                ledger
+                    .handle(tx, &event)
+                    .map_err(|e| DbError::Sqlite(rusqlite::Error::ToSqlConversionFailure(e.into())))
+            })
+            .await
+            .unwrap();
     }
 
     async fn worker(&self) -> Uuid {
         let id = Uuid::now_v7();
-        let user = UserCreated { user_id: id, username: format!("w{id}"), full_name: "W".into(), email: "w@p.inc".into(), role: Role::Worker, active: true };
+        let user = UserCreated {
+            user_id: id,
+            username: format!("w{id}"),
+            full_name: "W".into(),
+            email: "w@p.inc".into(),
+            role: Role::Worker,
+            active: true,
+        };
         self.apply(user.into_envelope(at(1, 0))).await;
         id
     }
 
     async fn assign(&self, task: Uuid, user: Uuid, when: DateTime<Utc>) {
-        self.apply(TaskAssigned { task_id: task, assignee_id: user, assigned_at: when }.into_envelope(when)).await;
+        self.apply(
+            TaskAssigned {
+                task_id: task,
+                assignee_id: user,
+                assigned_at: when,
+            }
+            .into_envelope(when),
+        )
+        .await;
     }
 
     async fn complete(&self, task: Uuid, user: Uuid, when: DateTime<Utc>) {
-        self.apply(TaskCompleted { task_id: task, assignee_id: user, completed_at: when }.into_envelope(when)).await;
+        self.apply(
+            TaskCompleted {
+                task_id: task,
+                assignee_id: user,
+                completed_at: when,
+            }
+            .into_envelope(when),
+        )
+        .await;
     }
 
     async fn create(&self, task: Uuid, title: &str, when: DateTime<Utc>) {
-        let created = TaskCreated { task_id: task, title: title.into(), jira_id: Some("POP-1".into()), description: String::new(), created_at: when };
+        let created = TaskCreated {
+            task_id: task,
+            title: title.into(),
+            jira_id: Some("POP-1".into()),
+            description: String::new(),
+            created_at: when,
+        };
         self.apply(created.into_envelope(when)).await;
     }
 
@@ -73,11 +119,17 @@ impl Books {
     }
 
     async fn balance(&self, user: Uuid) -> i64 {
-        self.db.read(move |c| store::balance(c, user).map_err(DbError::from)).await.unwrap()
+        self.db
+            .read(move |c| store::balance(c, user).map_err(DbError::from))
+            .await
+            .unwrap()
     }
 
     async fn close(&self, day: NaiveDate, now: DateTime<Utc>) -> ates_shared::api::CloseDayResult {
-        self.db.write(move |tx| close_day(tx, day, now)).await.unwrap()
+        self.db
+            .write(move |tx| close_day(tx, day, now))
+            .await
+            .unwrap()
     }
 }
 
@@ -98,10 +150,20 @@ async fn every_assignment_costs_the_fee_and_a_completion_pays_the_reward_once() 
     assert_eq!(kinds, ["fee", "fee", "reward"]);
     let fee = -ann_rows[0].1;
     assert!(FEE_CENTS.contains(&fee));
-    assert_eq!(ann_rows[1].1, -fee, "the same fee every time: prices are fixed once");
+    assert_eq!(
+        ann_rows[1].1, -fee,
+        "the same fee every time: prices are fixed once"
+    );
     assert!(REWARD_CENTS.contains(&ann_rows[2].1));
-    assert_eq!(books.rows(bob).await, vec![("fee".to_owned(), -fee, date(2))], "a reshuffle bills the new assignee");
-    assert_eq!(books.balance(ann).await, ann_rows.iter().map(|r| r.1).sum::<i64>());
+    assert_eq!(
+        books.rows(bob).await,
+        vec![("fee".to_owned(), -fee, date(2))],
+        "a reshuffle bills the new assignee"
+    );
+    assert_eq!(
+        books.balance(ann).await,
+        ann_rows.iter().map(|r| r.1).sum::<i64>()
+    );
 }
 
 #[tokio::test]
@@ -112,9 +174,17 @@ async fn an_assignment_heard_before_the_creation_keeps_its_price_and_gets_the_ti
     books.assign(task, ann, at(2, 9)).await;
     books.create(task, "late news", at(2, 9)).await;
     books.assign(task, ann, at(2, 10)).await;
-    let entries = books.db.read(move |c| store::entries(c, ann, None, None, 10).map_err(DbError::from)).await.unwrap();
+    let entries = books
+        .db
+        .read(move |c| store::entries(c, ann, None, None, 10).map_err(DbError::from))
+        .await
+        .unwrap();
     assert_eq!(entries[0].amount_cents, entries[1].amount_cents);
-    assert!(entries.iter().all(|e| e.task.as_ref().unwrap().title == "late news"));
+    assert!(
+        entries
+            .iter()
+            .all(|e| e.task.as_ref().unwrap().title == "late news")
+    );
 }
 
 #[tokio::test]
@@ -132,8 +202,15 @@ async fn closing_pays_positive_balances_only_and_negatives_carry_over() {
     let closed = books.close(date(2), at(3, 0)).await;
     assert_eq!((closed.payouts, closed.paid_cents), (1, rich_balance));
     assert_eq!(books.balance(rich).await, 0);
-    assert_eq!(books.rows(rich).await.last().unwrap(), &("payout".to_owned(), -rich_balance, date(2)));
-    assert_eq!(books.balance(poor).await, poor_balance, "a negative balance carries over");
+    assert_eq!(
+        books.rows(rich).await.last().unwrap(),
+        &("payout".to_owned(), -rich_balance, date(2))
+    );
+    assert_eq!(
+        books.balance(poor).await,
+        poor_balance,
+        "a negative balance carries over"
+    );
 
     // Closing again changes nothing.
     let again = books.close(date(2), at(3, 1)).await;
@@ -178,7 +255,11 @@ async fn company_earnings_are_fees_minus_rewards_of_the_day() {
     let rows: Vec<_> = [books.rows(ann).await, books.rows(bob).await].concat();
     let fees: i64 = rows.iter().filter(|r| r.0 == "fee").map(|r| -r.1).sum();
     let rewards: i64 = rows.iter().filter(|r| r.0 == "reward").map(|r| r.1).sum();
-    let earnings = books.db.read(|c| store::company_earnings(c, date(1), date(5)).map_err(DbError::from)).await.unwrap();
+    let earnings = books
+        .db
+        .read(|c| store::company_earnings(c, date(1), date(5)).map_err(DbError::from))
+        .await
+        .unwrap();
     assert_eq!(earnings, vec![(date(2), fees - rewards)]);
 }
 

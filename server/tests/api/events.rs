@@ -98,3 +98,82 @@ async fn a_rewound_consumer_gets_the_log_again_and_changes_nothing() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_task_written_before_a_stop_is_billed_exactly_once_after_the_restart() {
+    let app = TestApp::spawn().await;
+    let ann = app.popug("ann", Role::Worker).await;
+    let dir = app.stop().await;
+
+    // Delivery off: the task and its TaskAssigned wait in the tracker's outbox.
+    let app = TestApp::spawn_in(dir, false, Arc::new(SystemClock)).await;
+    let task = app.create_task(&ann.token, "written, not delivered").await;
+    let dir = app.stop().await;
+
+    let app = TestApp::spawn_in(dir, true, Arc::new(SystemClock)).await;
+    app.settle().await;
+    let dir = app.stop().await;
+    let app = TestApp::spawn_in(dir, true, Arc::new(SystemClock)).await;
+    app.settle().await;
+    let me: ates_shared::api::MyAccount = app.get_ok("/api/v1/accounting/me", &ann.token).await;
+    assert_eq!(
+        me.log.len(),
+        1,
+        "one fee, however often the server restarted: {:?}",
+        me.log
+    );
+    assert_eq!(me.log[0].task.as_ref().unwrap().id, task.id);
+    assert_eq!(me.balance_cents, me.log[0].amount_cents);
+}
+
+#[tokio::test]
+async fn a_version_1_task_created_event_is_still_understood() {
+    use ates_server::events::Outbox;
+    use ates_shared::events::EventPayload;
+    use ates_shared::events::tracker::{TaskAssigned, TaskCreatedV1};
+
+    let app = TestApp::spawn().await;
+    let ann = app.popug("ann", Role::Worker).await;
+    // An event as the tracker wrote them before v2: the Jira id inside the title.
+    let task_id = uuid::Uuid::now_v7();
+    let now = chrono::Utc::now();
+    let (ann_id, ann_name) = (ann.user.id, ann.user.username.clone());
+    app.state
+        .tracker
+        .db()
+        .write(move |tx| -> ates_server::error::Result<()> {
+            Outbox::append(
+                tx,
+                &TaskCreatedV1 {
+                    task_id,
+                    title: "[LEGACY-7] migrate the farm".into(),
+                    created_at: now,
+                }
+                .into_envelope(now),
+            )?;
+            Outbox::append(
+                tx,
+                &TaskAssigned {
+                    task_id,
+                    assignee_id: ann_id,
+                    assigned_at: now,
+                }
+                .into_envelope(now),
+            )?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    app.settle().await;
+    let me: ates_shared::api::MyAccount = app.get_ok("/api/v1/accounting/me", &ann.token).await;
+    let task = me.log[0].task.as_ref().expect("the fee names its task");
+    assert_eq!(
+        (task.id, task.title.as_str(), task.jira_id.as_deref()),
+        (task_id, "migrate the farm", Some("LEGACY-7"))
+    );
+    let status: EventsStatus = app.get_ok("/api/v1/system/events", &app.admin).await;
+    assert!(
+        status.consumers.iter().all(|c| c.dead_letters == 0),
+        "{status:?} ({ann_name})"
+    );
+}

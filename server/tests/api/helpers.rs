@@ -45,8 +45,17 @@ impl TestApp {
     /// Starts on `dir` (a restart when it holds data). `deliver_events: false` leaves
     /// every event waiting in its outbox.
     pub async fn spawn_in(dir: TempDir, deliver_events: bool, clock: SharedClock) -> TestApp {
+        Self::spawn_configured(dir, clock, |config| config.deliver_events = deliver_events).await
+    }
+
+    /// Starts on `dir` with `clock` and whatever `adjust` changes in the test configuration.
+    pub async fn spawn_configured(
+        dir: TempDir,
+        clock: SharedClock,
+        adjust: impl FnOnce(&mut Config),
+    ) -> TestApp {
         let mut config = Config::for_tests(dir.path().to_path_buf());
-        config.deliver_events = deliver_events;
+        adjust(&mut config);
         let app = Application::build(config, clock)
             .await
             .expect("application builds");
@@ -67,6 +76,10 @@ impl TestApp {
         };
         test.admin = test.login("admin", ADMIN_PASSWORD).await;
         test
+    }
+
+    pub fn data_dir(&self) -> &std::path::Path {
+        self.dir.as_ref().expect("data dir").path()
     }
 
     /// Stops the server gracefully and hands back its data directory.
@@ -166,6 +179,22 @@ impl TestApp {
                 "consumers did not catch up: {status:?}"
             );
             tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// Polls `probe` until it returns `Some`, for effects that happen in the background.
+    pub async fn eventually<T, F, Fut>(&self, what: &str, mut probe: F) -> T
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Option<T>>,
+    {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(value) = probe().await {
+                return value;
+            }
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
 

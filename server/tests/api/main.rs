@@ -1,7 +1,9 @@
 //! Black-box tests: each starts the real application on a random port with a temporary
 //! data directory and talks HTTP to it. One test binary keeps linking cheap.
 
+mod accounting;
 mod auth;
+mod billing_days;
 mod errors;
 mod events;
 mod helpers;
