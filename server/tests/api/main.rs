@@ -7,5 +7,6 @@ mod billing_days;
 mod errors;
 mod events;
 mod helpers;
+mod properties;
 mod roles;
 mod tracker;
