@@ -1,20 +1,18 @@
 //! Throughput figures, printed (not asserted): `cargo bench -p ates-server --bench throughput`.
 //!
 //! 1. Reshuffle of 100k open tasks over 1k users: the reshuffle's own time, the time until
-//!    every consumer has caught up, and a raw-rusqlite baseline writing the same UPDATE +
-//!    outbox INSERT rows in one transaction, with the ratio.
+//!    every consumer has caught up (accounting billing every reassignment), and a
+//!    raw-rusqlite baseline writing the same UPDATE + outbox INSERT rows in one
+//!    transaction, with the ratio.
 //! 2. `POST /api/v1/tasks` per second from 50 concurrent HTTP clients, beside bare rusqlite
 //!    committing one task (+ its outbox row) per transaction.
 //!
 //! Sizes can be lowered for a quick look: `ATES_BENCH_TASKS=10000 ATES_BENCH_USERS=100`.
 
-use ates_server::app::Databases;
-use ates_server::auth::Auth;
-use ates_server::auth::password::HashCost;
+use ates_server::app::Contexts;
 use ates_server::auth::token::Tokens;
 use ates_server::clock::{SharedClock, SystemClock};
-use ates_server::events::EventSystem;
-use ates_server::tracker::Tracker;
+use ates_server::db::DbError;
 use ates_server::{Application, Config};
 use ates_shared::Role;
 use ates_shared::api::{CreateUser, NewTask};
@@ -56,16 +54,14 @@ async fn reshuffle(tasks: usize, users: usize) -> anyhow::Result<()> {
     println!("\n== reshuffle: {tasks} open tasks over {users} users");
     let dir = tempfile::tempdir()?;
     let clock: SharedClock = Arc::new(SystemClock);
-    let dbs = Databases::open(dir.path())?;
     let tokens = Arc::new(Tokens::new(b"bench", chrono::Duration::hours(1)));
-    let auth = Auth::new(
-        dbs.auth.clone(),
-        clock.clone(),
-        tokens,
-        HashCost::CHEAP_FOR_TESTS,
-    );
-    let tracker = Tracker::new(dbs.tracker.clone(), clock.clone());
-    let events = EventSystem::new(dbs.consumers(&clock), clock.clone());
+    let Contexts {
+        auth,
+        tracker,
+        accounting,
+        events,
+        ..
+    } = Contexts::open(&Config::for_tests(dir.path().to_path_buf()), clock, tokens).await?;
 
     let started = Instant::now();
     let mut set = JoinSet::new();
@@ -132,6 +128,17 @@ async fn reshuffle(tasks: usize, users: usize) -> anyhow::Result<()> {
         secs(started.elapsed())
     );
 
+    let ledger_rows = || async {
+        accounting
+            .db()
+            .read(|c| {
+                c.query_row("SELECT count(*) FROM ledger", [], |r| r.get::<_, i64>(0))
+                    .map_err(DbError::from)
+            })
+            .await
+    };
+    let rows_before = ledger_rows().await?;
+
     let started = Instant::now();
     let result = tracker
         .reshuffle()
@@ -152,8 +159,11 @@ async fn reshuffle(tasks: usize, users: usize) -> anyhow::Result<()> {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let caught_up = started.elapsed();
+    let applying = caught_up - reshuffle_time;
     stop.send(true)?;
     while consumers.join_next().await.is_some() {}
+    let new_rows = ledger_rows().await? - rows_before;
+    assert_eq!(new_rows as usize, tasks, "one fee row per reassignment");
 
     let baseline = raw_reshuffle_baseline(dir.path(), tasks, users)?;
     println!(
@@ -168,6 +178,11 @@ async fn reshuffle(tasks: usize, users: usize) -> anyhow::Result<()> {
         "until every consumer caught up ({} consumers): {} after the reshuffle began",
         events.consumers().len(),
         secs(caught_up)
+    );
+    println!(
+        "accounting: {new_rows} fee rows (+ balances, TransactionApplied events) applied in {} after the reshuffle = {:.0} rows/s",
+        secs(applying),
+        new_rows as f64 / applying.as_secs_f64()
     );
     println!(
         "raw rusqlite baseline (same rows, one transaction): {}",

@@ -79,34 +79,25 @@ impl Databases {
     }
 }
 
-pub struct Application {
-    listener: TcpListener,
-    state: AppState,
-    deliver_events: bool,
-    background_tick: std::time::Duration,
+/// Every context's service over its database, and the consumers between them: the whole
+/// product without its HTTP face. Tests and benchmarks use it directly.
+pub struct Contexts {
+    pub dbs: Databases,
+    pub auth: Auth,
+    pub tracker: Tracker,
+    pub accounting: Accounting,
+    pub events: EventSystem,
 }
 
-impl Application {
-    /// Opens the data directory, creates the first admin if needed and binds the listener.
-    pub async fn build(config: Config, clock: SharedClock) -> anyhow::Result<Application> {
+impl Contexts {
+    pub async fn open(
+        config: &Config,
+        clock: SharedClock,
+        tokens: Arc<Tokens>,
+    ) -> anyhow::Result<Contexts> {
         schema::compile_all();
         let dbs = Databases::open(&config.data_dir)?;
-        let secret = jwt_secret(&config)?;
-        let tokens = Arc::new(Tokens::new(secret.as_bytes(), config.token_ttl));
-        let auth = Auth::new(
-            dbs.auth.clone(),
-            clock.clone(),
-            tokens.clone(),
-            config.hash_cost,
-        );
-        if let Some(generated) = auth
-            .ensure_first_admin(config.admin_password.clone())
-            .await?
-        {
-            println!(
-                "Created the admin user `admin` with the password `{generated}` (shown only this once)."
-            );
-        }
+        let auth = Auth::new(dbs.auth.clone(), clock.clone(), tokens, config.hash_cost);
         let mailer = Mailer::new(&config.mail, &config.mail_from)?;
         let accounting = Accounting::new(
             dbs.accounting.clone(),
@@ -119,9 +110,52 @@ impl Application {
             seed: accounting.init().await?,
         });
         let events = EventSystem::new(dbs.consumers(&clock, ledger), clock.clone());
+        let tracker = Tracker::new(dbs.tracker.clone(), clock);
+        Ok(Contexts {
+            dbs,
+            auth,
+            tracker,
+            accounting,
+            events,
+        })
+    }
+}
+
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+    deliver_events: bool,
+    background_tick: std::time::Duration,
+}
+
+impl Application {
+    /// Opens the data directory, creates the first admin if needed and binds the listener.
+    pub async fn build(config: Config, clock: SharedClock) -> anyhow::Result<Application> {
+        std::fs::create_dir_all(&config.data_dir).with_context(|| {
+            format!("creating the data directory {}", config.data_dir.display())
+        })?;
+        let secret = jwt_secret(&config)?;
+        let tokens = Arc::new(Tokens::new(secret.as_bytes(), config.token_ttl));
+        let contexts = Contexts::open(&config, clock.clone(), tokens.clone()).await?;
+        if let Some(generated) = contexts
+            .auth
+            .ensure_first_admin(config.admin_password.clone())
+            .await?
+        {
+            println!(
+                "Created the admin user `admin` with the password `{generated}` (shown only this once)."
+            );
+        }
+        let Contexts {
+            dbs,
+            auth,
+            tracker,
+            accounting,
+            events,
+        } = contexts;
         let state = AppState {
             auth,
-            tracker: Tracker::new(dbs.tracker.clone(), clock.clone()),
+            tracker,
             accounting,
             events,
             tokens,

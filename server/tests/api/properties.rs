@@ -3,14 +3,11 @@
 //! earnings are minus that day's fees and rewards, and delivering every event a second
 //! time leaves the ledger exactly as it was.
 
+use ates_server::Config;
 use ates_server::accounting::Accounting;
-use ates_server::accounting::ledger::Ledger;
-use ates_server::accounting::mail::{MailConfig, Mailer};
-use ates_server::app::Databases;
-use ates_server::auth::Auth;
-use ates_server::auth::password::HashCost;
+use ates_server::app::Contexts;
 use ates_server::auth::token::Tokens;
-use ates_server::clock::{ManualClock, SharedClock};
+use ates_server::clock::ManualClock;
 use ates_server::db::DbError;
 use ates_server::events::EventSystem;
 use ates_server::http::extract::Caller;
@@ -57,30 +54,18 @@ struct World {
 async fn world() -> World {
     let dir = tempfile::tempdir().unwrap();
     let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 4, 1, 8, 0, 0).unwrap());
-    let shared: SharedClock = clock.clone();
-    let dbs = Databases::open(dir.path()).unwrap();
-    let auth = Auth::new(
-        dbs.auth.clone(),
-        shared.clone(),
-        Arc::new(Tokens::new(b"k", chrono::Duration::hours(1))),
-        HashCost::CHEAP_FOR_TESTS,
-    );
-    let mailer = Mailer::new(
-        &MailConfig::Spool(dir.path().join("mail")),
-        "payroll@localhost",
-    )
-    .unwrap();
-    let accounting = Accounting::new(
-        dbs.accounting.clone(),
-        shared.clone(),
-        chrono_tz::Europe::Berlin,
-        mailer,
-    );
-    let ledger = Arc::new(Ledger {
-        timezone: chrono_tz::Europe::Berlin,
-        seed: accounting.init().await.unwrap(),
-    });
-    let events = EventSystem::new(dbs.consumers(&shared, ledger), shared.clone());
+    let mut config = Config::for_tests(dir.path().to_path_buf());
+    config.timezone = chrono_tz::Europe::Berlin;
+    let tokens = Arc::new(Tokens::new(b"k", chrono::Duration::hours(1)));
+    let Contexts {
+        auth,
+        tracker,
+        accounting,
+        events,
+        ..
+    } = Contexts::open(&config, clock.clone(), tokens)
+        .await
+        .unwrap();
     let mut users = HashMap::new();
     for (name, role) in [
         ("ann", Role::Worker),
@@ -102,7 +87,7 @@ async fn world() -> World {
     }
     events.drain().await.unwrap();
     World {
-        tracker: Tracker::new(dbs.tracker.clone(), shared),
+        tracker,
         accounting,
         events,
         clock,
