@@ -169,6 +169,9 @@ async fn closing_the_day_twice_pays_once_and_mails_the_worker() {
     assert_eq!(payments.items.len() as u32, first.payouts);
 }
 
+/// (path, is a POST, expected status per caller).
+type Case<'a> = (&'a str, bool, [(&'a str, StatusCode); 5]);
+
 #[tokio::test]
 async fn money_endpoints_admit_their_roles() {
     let app = TestApp::spawn().await;
@@ -177,7 +180,7 @@ async fn money_endpoints_admit_their_roles() {
     let acc = app.popug("acc", Role::Accountant).await;
     let boss = app.popug("boss", Role::Manager).await;
     let ann_log = format!("/api/v1/accounting/accounts/{}/log", ann.user.id);
-    let cases: [(&str, bool, [(&str, StatusCode); 5]); 5] = [
+    let cases: [Case; 5] = [
         (
             "/api/v1/accounting/me",
             false,
