@@ -256,6 +256,11 @@ impl Consumer {
         let message = failure.message().to_owned();
         self.db
             .write(move |tx| -> Result<(), DbError> {
+                // Another runner of this consumer (a drain beside the running task) may have
+                // dealt with the event meanwhile: park it only while the position is still before it.
+                if read_position(tx, &name)? >= event.seq {
+                    return Ok(());
+                }
                 tx.execute(
                     "INSERT INTO dead_letters
                        (id, consumer, event_id, event_name, event_version, envelope, error, attempts, parked_at)

@@ -177,3 +177,87 @@ async fn a_version_1_task_created_event_is_still_understood() {
         "{status:?} ({ann_name})"
     );
 }
+
+#[tokio::test]
+async fn a_poisoned_event_is_parked_shown_to_the_admin_and_refused_on_replay() {
+    let app = TestApp::spawn().await;
+    // A broken event in auth's log, written around the producer's own validation.
+    app.state
+        .auth
+        .db()
+        .write(|tx| -> Result<(), DbError> {
+            tx.execute(
+                "INSERT INTO outbox (event_id, event_name, event_version, event_time, producer, data)
+                 VALUES (?1, 'UserCreated', 1, '2026-01-01T00:00:00Z', 'auth', '{\"user_id\": \"nope\"}')",
+                [uuid::Uuid::now_v7()],
+            )?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let ann = app.popug("ann", Role::Worker).await; // behind it in the log, and still delivered
+    assert_eq!(
+        app.create_task(&app.admin, "flows on").await.assignee.id,
+        ann.user.id
+    );
+
+    let status: EventsStatus = app.get_ok("/api/v1/system/events", &app.admin).await;
+    let parked: Vec<_> = status
+        .consumers
+        .iter()
+        .filter(|c| c.dead_letters == 1)
+        .map(|c| c.consumer.as_str())
+        .collect();
+    assert_eq!(parked, ["tracker.auth", "accounting.auth"]);
+    let (_, letters) = app.get("/api/v1/system/dead-letters", &app.admin).await;
+    let letters = letters["items"].as_array().unwrap().clone();
+    assert_eq!(letters.len(), 2);
+    assert!(
+        letters[0]["error"].as_str().unwrap().contains("user_id"),
+        "{letters:?}"
+    );
+
+    let (status, body) = app
+        .post(
+            &format!(
+                "/api/v1/system/dead-letters/{}/retry",
+                letters[0]["id"].as_str().unwrap()
+            ),
+            &app.admin,
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["error"]["code"], "replay_failed");
+}
+
+#[tokio::test]
+async fn the_change_stream_announces_a_new_task() {
+    let app = TestApp::spawn().await;
+    let ann = app.popug("ann", Role::Worker).await;
+    let mut stream = app
+        .client
+        .get(format!("{}/api/v1/stream", app.base))
+        .bearer_auth(&ann.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), StatusCode::OK);
+    app.create_task(&ann.token, "news").await;
+    let mut seen = String::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !seen.contains(r#"{"context":"tracker"}"#) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no tracker change announced: {seen}"
+        );
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(10), stream.chunk())
+            .await
+            .unwrap()
+            .unwrap();
+        seen.push_str(&String::from_utf8_lossy(
+            &chunk.expect("the stream stays open"),
+        ));
+    }
+    assert!(seen.contains("event: change"));
+}
