@@ -1,0 +1,94 @@
+//! What happens to the app: keys, replies to its commands, and the change stream.
+
+use crate::api::ApiError;
+use crate::api::sse::StreamEvent;
+use ates_shared::api::{
+    Account, AnalyticsSummary, CloseDayResult, DeadLetter, Earnings, Entry, EventsStatus,
+    LoginResponse, MostExpensive, MyAccount, ReshuffleResult, Task, User,
+};
+use chrono::NaiveDate;
+use ratatui::crossterm::event::KeyEvent;
+use uuid::Uuid;
+
+// A few events a second pass through a channel: their size does not matter, and boxing
+// replies would only make every test and handler noisier.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone)]
+pub enum Event {
+    Key(KeyEvent),
+    Reply(Reply),
+    Stream(StreamEvent),
+    /// Sent every two seconds; the app refreshes on it only while the stream is down.
+    Poll,
+    /// The terminal changed size: only a redraw is needed.
+    Resize,
+}
+
+/// A piece of data a screen shows, fetched as a whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fetch {
+    MyTasks,
+    Board,
+    MyAccount,
+    Accounts,
+    Log(Uuid),
+    Earnings,
+    Users,
+    System,
+    Analytics(NaiveDate),
+    /// How many tasks a reshuffle would move.
+    OpenCount,
+}
+
+/// The event system's health as the Events screen shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SystemView {
+    pub status: EventsStatus,
+    pub dead_letters: Vec<DeadLetter>,
+}
+
+/// The admin's analytics; each part may be missing on a server without analytics.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnalyticsView {
+    pub summary: AnalyticsSummary,
+    pub day: MostExpensive,
+    pub week: MostExpensive,
+    pub month: MostExpensive,
+}
+
+#[derive(Debug, Clone)]
+pub enum Data {
+    Tasks(Vec<Task>),
+    MyAccount(MyAccount),
+    Accounts(Vec<Account>),
+    Log(Vec<Entry>),
+    Earnings(Earnings),
+    Users(Vec<User>),
+    System(SystemView),
+    Analytics(Box<AnalyticsView>),
+    Count(usize),
+}
+
+#[derive(Debug, Clone)]
+pub enum Reply {
+    LoggedIn {
+        server: String,
+        result: Result<LoginResponse, ApiError>,
+    },
+    Resumed(Result<User, ApiError>),
+    Fetched {
+        fetch: Fetch,
+        generation: u64,
+        result: Result<Data, ApiError>,
+    },
+    Completed {
+        id: Uuid,
+        result: Result<Task, ApiError>,
+    },
+    TaskCreated(Result<Task, ApiError>),
+    Reshuffled(Result<ReshuffleResult, ApiError>),
+    DayClosed(Result<CloseDayResult, ApiError>),
+    UserCreated(Result<User, ApiError>),
+    UserUpdated(Result<User, ApiError>),
+    Retried(Result<DeadLetter, ApiError>),
+}

@@ -1,0 +1,506 @@
+//! Key presses: what each key does on each screen.
+
+use super::command::Command;
+use super::event::Fetch;
+use super::form::FormKey;
+use super::state::{App, Confirm, Flash, Pending, Popup, ROLE_NAMES, Screen, new_user_form};
+use super::tabs::Tab;
+use ates_shared::Role;
+use ates_shared::api::{CreateUser, NewTask, TaskStatus, UpdateUser};
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+/// Rows a page key moves.
+const PAGE: usize = 10;
+
+/// Moves a selection in a list of `len`; returns whether the key was a movement.
+pub fn navigate(selected: &mut usize, len: usize, key: &KeyEvent) -> bool {
+    let last = len.saturating_sub(1);
+    let next = match key.code {
+        KeyCode::Down | KeyCode::Char('j') => selected.saturating_add(1).min(last),
+        KeyCode::Up | KeyCode::Char('k') => selected.saturating_sub(1),
+        KeyCode::PageDown => selected.saturating_add(PAGE).min(last),
+        KeyCode::PageUp => selected.saturating_sub(PAGE),
+        KeyCode::Home | KeyCode::Char('g') => 0,
+        KeyCode::End | KeyCode::Char('G') => last,
+        _ => return false,
+    };
+    *selected = next;
+    true
+}
+
+impl App {
+    pub(crate) fn on_key(&mut self, key: KeyEvent) -> Vec<Command> {
+        if key.kind == KeyEventKind::Release {
+            return Vec::new();
+        }
+        if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
+            return self.quit();
+        }
+        if self.popup.is_some() {
+            return self.popup_key(key);
+        }
+        match self.screen {
+            Screen::Login => self.login_key(key),
+            Screen::Resuming => match key.code {
+                KeyCode::Char('q') | KeyCode::Esc => self.quit(),
+                _ => Vec::new(),
+            },
+            Screen::Main => self.main_key(key),
+        }
+    }
+
+    fn quit(&mut self) -> Vec<Command> {
+        self.quit = true;
+        vec![Command::Quit]
+    }
+
+    fn login_key(&mut self, key: KeyEvent) -> Vec<Command> {
+        if self.login.submitting {
+            return Vec::new();
+        }
+        match self.login.key(key) {
+            FormKey::Handled => Vec::new(),
+            FormKey::Cancel => self.quit(),
+            FormKey::Submit => {
+                self.login.clear_errors();
+                let server = self.login.value("server").trim().to_owned();
+                let username = self.login.value("username").trim().to_owned();
+                let password = self.login.value("password").to_owned();
+                let mut missing = false;
+                for (name, value, text) in [
+                    ("server", &server, "enter the server's address"),
+                    ("username", &username, "enter your username"),
+                    ("password", &password, "enter your password"),
+                ] {
+                    if value.is_empty() {
+                        self.login.set_error(name, text);
+                        missing = true;
+                    }
+                }
+                if missing {
+                    return Vec::new();
+                }
+                self.login.submitting = true;
+                self.login_note = None;
+                vec![Command::Login {
+                    server,
+                    username,
+                    password,
+                }]
+            }
+        }
+    }
+
+    fn popup_key(&mut self, key: KeyEvent) -> Vec<Command> {
+        let Some(popup) = self.popup.take() else {
+            return Vec::new();
+        };
+        match popup {
+            Popup::Help => {
+                if !matches!(
+                    key.code,
+                    KeyCode::Char('?') | KeyCode::Esc | KeyCode::Char('q') | KeyCode::Enter
+                ) {
+                    self.popup = Some(Popup::Help);
+                }
+                Vec::new()
+            }
+            Popup::Confirm(confirm) => match key.code {
+                KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter => {
+                    self.confirmed(confirm.action)
+                }
+                KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc | KeyCode::Char('q') => {
+                    self.flash = Flash::info(format!("{}: cancelled", confirm.title));
+                    Vec::new()
+                }
+                _ => {
+                    self.popup = Some(Popup::Confirm(confirm));
+                    Vec::new()
+                }
+            },
+            Popup::NewUser(mut form) => {
+                if form.submitting {
+                    self.popup = Some(Popup::NewUser(form));
+                    return Vec::new();
+                }
+                let outcome = form.key(key);
+                match outcome {
+                    FormKey::Handled => {
+                        self.popup = Some(Popup::NewUser(form));
+                        Vec::new()
+                    }
+                    FormKey::Cancel => Vec::new(),
+                    FormKey::Submit => {
+                        form.clear_errors();
+                        let mut missing = false;
+                        for (name, text) in [
+                            ("username", "enter a username"),
+                            ("full_name", "enter the full name"),
+                            ("email", "enter an e-mail address"),
+                            ("password", "enter a password"),
+                        ] {
+                            if form.value(name).trim().is_empty() {
+                                form.set_error(name, text);
+                                missing = true;
+                            }
+                        }
+                        let role = form.value("role").parse::<Role>().unwrap_or(Role::Worker);
+                        let user = CreateUser {
+                            username: form.value("username").trim().to_owned(),
+                            password: form.value("password").to_owned(),
+                            full_name: form.value("full_name").trim().to_owned(),
+                            email: form.value("email").trim().to_owned(),
+                            role,
+                        };
+                        form.submitting = !missing;
+                        self.popup = Some(Popup::NewUser(form));
+                        if missing {
+                            Vec::new()
+                        } else {
+                            vec![Command::CreateUser(user)]
+                        }
+                    }
+                }
+            }
+            Popup::RolePicker {
+                user,
+                username,
+                mut selected,
+            } => match key.code {
+                KeyCode::Esc | KeyCode::Char('q') => Vec::new(),
+                KeyCode::Enter => {
+                    let role = ROLE_NAMES
+                        .get(selected)
+                        .and_then(|r| r.parse::<Role>().ok())
+                        .unwrap_or(Role::Worker);
+                    self.flash = Flash::info(format!("Changing {username}'s role to {role}…"));
+                    vec![Command::UpdateUser(
+                        user,
+                        UpdateUser {
+                            role: Some(role),
+                            ..UpdateUser::default()
+                        },
+                    )]
+                }
+                _ => {
+                    navigate(&mut selected, ROLE_NAMES.len(), &key);
+                    self.popup = Some(Popup::RolePicker {
+                        user,
+                        username,
+                        selected,
+                    });
+                    Vec::new()
+                }
+            },
+        }
+    }
+
+    fn confirmed(&mut self, action: Pending) -> Vec<Command> {
+        match action {
+            Pending::Reshuffle => {
+                self.reshuffling = true;
+                self.flash = Flash::info("Reshuffling…");
+                vec![Command::Reshuffle]
+            }
+            Pending::CloseDay => {
+                self.closing_day = true;
+                self.flash = Flash::info("Closing the day…");
+                vec![Command::CloseDay]
+            }
+            Pending::SetActive { id, active } => {
+                self.flash = Flash::info(if active {
+                    "Reactivating…"
+                } else {
+                    "Deactivating…"
+                });
+                vec![Command::UpdateUser(
+                    id,
+                    UpdateUser {
+                        active: Some(active),
+                        ..UpdateUser::default()
+                    },
+                )]
+            }
+            Pending::Retry(id) => {
+                self.flash = Flash::info("Replaying the dead letter…");
+                vec![Command::RetryDeadLetter(id)]
+            }
+        }
+    }
+
+    fn main_key(&mut self, key: KeyEvent) -> Vec<Command> {
+        if self.tab == Tab::NewTask && self.new_task_editing {
+            return self.new_task_key(key);
+        }
+        if self.tab == Tab::Board && self.board.searching {
+            return self.search_key(key);
+        }
+        match key.code {
+            KeyCode::Char('q') => return self.quit(),
+            KeyCode::Char('?') => {
+                self.popup = Some(Popup::Help);
+                return Vec::new();
+            }
+            KeyCode::Char('r') | KeyCode::F(5) => return self.refresh(self.tab),
+            KeyCode::Char(d @ '1'..='9') => {
+                let index = d as usize - '1' as usize;
+                return match self.tabs.get(index).copied() {
+                    Some(tab) => self.switch_to(tab),
+                    None => Vec::new(),
+                };
+            }
+            KeyCode::Tab | KeyCode::BackTab => {
+                let len = self.tabs.len().max(1);
+                let at = self.tabs.iter().position(|t| *t == self.tab).unwrap_or(0);
+                let next = if key.code == KeyCode::Tab {
+                    (at + 1) % len
+                } else {
+                    (at + len - 1) % len
+                };
+                return match self.tabs.get(next).copied() {
+                    Some(tab) => self.switch_to(tab),
+                    None => Vec::new(),
+                };
+            }
+            _ => {}
+        }
+        match self.tab {
+            Tab::MyTasks => self.my_tasks_key(key),
+            Tab::Board => self.board_key(key),
+            Tab::NewTask => {
+                if matches!(key.code, KeyCode::Enter | KeyCode::Char('i')) {
+                    self.new_task_editing = true;
+                }
+                Vec::new()
+            }
+            Tab::MyAccount | Tab::Analytics => Vec::new(),
+            Tab::Reshuffle => match key.code {
+                KeyCode::Enter | KeyCode::Char('s') if !self.reshuffling => {
+                    // Count first, so the confirmation can say how many tasks move.
+                    self.confirm_after_count = true;
+                    vec![self.fetch(Fetch::OpenCount)]
+                }
+                _ => Vec::new(),
+            },
+            Tab::Accounts => {
+                let len = self.accounts.data.as_ref().map_or(0, Vec::len);
+                if navigate(&mut self.accounts_selected, len, &key) {
+                    return Vec::new();
+                }
+                match key.code {
+                    KeyCode::Enter => match self.selected_account().map(|a| a.user.clone()) {
+                        Some(user) => {
+                            let id = user.id;
+                            self.log_user = Some(user);
+                            self.log.data = None;
+                            vec![self.fetch(Fetch::Log(id))]
+                        }
+                        None => Vec::new(),
+                    },
+                    KeyCode::Char('c') => self.ask_close_day(),
+                    _ => Vec::new(),
+                }
+            }
+            Tab::Earnings => match key.code {
+                KeyCode::Char('c') => self.ask_close_day(),
+                _ => Vec::new(),
+            },
+            Tab::Users => self.users_key(key),
+            Tab::Events => {
+                let len = self
+                    .system
+                    .data
+                    .as_ref()
+                    .map_or(0, |s| s.dead_letters.len());
+                if navigate(&mut self.dead_selected, len, &key) {
+                    return Vec::new();
+                }
+                if key.code == KeyCode::Enter {
+                    let letter = self
+                        .system
+                        .data
+                        .as_ref()
+                        .and_then(|s| s.dead_letters.get(self.dead_selected));
+                    if let Some(letter) = letter {
+                        self.popup = Some(Popup::Confirm(Confirm {
+                            title: "Replay".into(),
+                            text: format!(
+                                "Replay {} v{} for {}? It was parked after {} attempts: {}",
+                                letter.event_name,
+                                letter.event_version,
+                                letter.consumer,
+                                letter.attempts,
+                                letter.error
+                            ),
+                            action: Pending::Retry(letter.id),
+                        }));
+                    }
+                }
+                Vec::new()
+            }
+        }
+    }
+
+    fn ask_close_day(&mut self) -> Vec<Command> {
+        if self.closing_day {
+            return Vec::new();
+        }
+        self.popup = Some(Popup::Confirm(Confirm {
+            title: "Close the day".into(),
+            text: "Close today's billing day? Every positive balance is paid out and e-mailed; \
+                   negative balances carry over. Closing twice changes nothing."
+                .into(),
+            action: Pending::CloseDay,
+        }));
+        Vec::new()
+    }
+
+    fn my_tasks_key(&mut self, key: KeyEvent) -> Vec<Command> {
+        let len = self.my_tasks.data.as_ref().map_or(0, Vec::len);
+        if navigate(&mut self.my_selected, len, &key) {
+            return Vec::new();
+        }
+        if !matches!(key.code, KeyCode::Char('c') | KeyCode::Enter) {
+            return Vec::new();
+        }
+        let Some(task) = self.selected_my_task() else {
+            return Vec::new();
+        };
+        let (id, title, status) = (task.id, task.title.clone(), task.status);
+        if self.completing.is_some() {
+            self.flash = Flash::info("Still completing the previous task…");
+            return Vec::new();
+        }
+        if status == TaskStatus::Done {
+            self.flash = Flash::error(format!("“{title}” is already done"));
+            return Vec::new();
+        }
+        self.completing = Some(id);
+        self.flash = Flash::info(format!("Completing “{title}”…"));
+        vec![Command::CompleteTask(id)]
+    }
+
+    fn board_key(&mut self, key: KeyEvent) -> Vec<Command> {
+        if navigate(&mut self.board.selected, self.board.visible.len(), &key) {
+            return Vec::new();
+        }
+        match key.code {
+            KeyCode::Char('/') => {
+                self.board.searching = true;
+            }
+            KeyCode::Char('f') => {
+                self.board.filter = self.board.filter.next();
+                self.board.recompute();
+            }
+            KeyCode::Esc => {
+                self.board.search.clear();
+                self.board.recompute();
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    fn search_key(&mut self, key: KeyEvent) -> Vec<Command> {
+        match key.code {
+            KeyCode::Enter | KeyCode::Down | KeyCode::Up => self.board.searching = false,
+            KeyCode::Esc => {
+                self.board.searching = false;
+                self.board.search.clear();
+            }
+            KeyCode::Backspace => {
+                self.board.search.pop();
+            }
+            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                if self.board.search.len() < 200 {
+                    self.board.search.push(c);
+                }
+            }
+            _ => return Vec::new(),
+        }
+        self.board.selected = 0;
+        self.board.recompute();
+        Vec::new()
+    }
+
+    fn new_task_key(&mut self, key: KeyEvent) -> Vec<Command> {
+        if self.new_task.submitting {
+            return Vec::new();
+        }
+        match self.new_task.key(key) {
+            FormKey::Handled => Vec::new(),
+            FormKey::Cancel => {
+                self.new_task_editing = false;
+                Vec::new()
+            }
+            FormKey::Submit => {
+                self.new_task.clear_errors();
+                let title = self.new_task.value("title").trim().to_owned();
+                if title.is_empty() {
+                    self.new_task.set_error("title", "enter a title");
+                    self.new_task.focus = 0;
+                    return Vec::new();
+                }
+                self.new_task.submitting = true;
+                vec![Command::CreateTask(NewTask {
+                    title,
+                    jira_id: self.new_task.optional("jira_id"),
+                    description: self.new_task.optional("description"),
+                })]
+            }
+        }
+    }
+
+    fn users_key(&mut self, key: KeyEvent) -> Vec<Command> {
+        let len = self.users.data.as_ref().map_or(0, Vec::len);
+        if navigate(&mut self.users_selected, len, &key) {
+            return Vec::new();
+        }
+        match key.code {
+            KeyCode::Char('n') => self.popup = Some(Popup::NewUser(new_user_form())),
+            KeyCode::Char('e') => {
+                if let Some(user) = self.selected_user() {
+                    let selected = ROLE_NAMES
+                        .iter()
+                        .position(|r| *r == user.role.as_str())
+                        .unwrap_or(0);
+                    self.popup = Some(Popup::RolePicker {
+                        user: user.id,
+                        username: user.username.clone(),
+                        selected,
+                    });
+                }
+            }
+            KeyCode::Char('d') => {
+                if let Some(user) = self.selected_user() {
+                    let active = !user.active;
+                    let text = if active {
+                        format!(
+                            "Reactivate {}? They can log in and get tasks again.",
+                            user.username
+                        )
+                    } else {
+                        format!(
+                            "Deactivate {}? They can no longer log in and get no new tasks; the tasks they hold stay theirs until the next reshuffle.",
+                            user.username
+                        )
+                    };
+                    self.popup = Some(Popup::Confirm(Confirm {
+                        title: if active {
+                            "Reactivate".into()
+                        } else {
+                            "Deactivate".into()
+                        },
+                        text,
+                        action: Pending::SetActive {
+                            id: user.id,
+                            active,
+                        },
+                    }));
+                }
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+}

@@ -1,0 +1,400 @@
+//! Events in, commands out.
+
+use super::command::{Command, Session};
+use super::event::{Data, Event, Fetch, Reply};
+use super::form::Form;
+use super::state::{App, Confirm, Flash, Live, Pending, Popup, Screen};
+use crate::api::ApiError;
+use crate::api::sse::StreamEvent;
+use ates_shared::Cents;
+use ates_shared::api::Task;
+
+const EXPIRED: &str = "Your session has expired: log in again.";
+
+/// Takes the variant a fetch must answer with; anything else is a bug on our side, shown
+/// as an error rather than a crash.
+macro_rules! expect_data {
+    ($result:expr, $variant:ident) => {
+        $result.and_then(|data| match data {
+            Data::$variant(value) => Ok(value),
+            other => Err(ApiError::Decode(format!("unexpected data {other:?}"))),
+        })
+    };
+}
+
+impl App {
+    pub fn update(&mut self, event: Event) -> Vec<Command> {
+        match event {
+            Event::Key(key) => self.on_key(key),
+            Event::Reply(reply) => self.on_reply(reply),
+            Event::Stream(stream) => self.on_stream(stream),
+            Event::Resize => Vec::new(),
+            Event::Poll => {
+                if self.screen == Screen::Main && self.live != Live::Live && !self.tab_loading() {
+                    self.refresh(self.tab)
+                } else {
+                    Vec::new()
+                }
+            }
+        }
+    }
+
+    fn tab_loading(&self) -> bool {
+        use super::tabs::Tab::*;
+        match self.tab {
+            MyTasks => self.my_tasks.loading,
+            Board => self.board.tasks.loading,
+            NewTask => false,
+            MyAccount => self.account.loading,
+            Reshuffle => self.open_count.loading,
+            Accounts => self.accounts.loading,
+            Earnings => self.earnings.loading,
+            Users => self.users.loading,
+            Events => self.system.loading,
+            Analytics => self.analytics.loading,
+        }
+    }
+
+    fn on_stream(&mut self, event: StreamEvent) -> Vec<Command> {
+        if self.screen != Screen::Main {
+            return Vec::new();
+        }
+        match event {
+            StreamEvent::Connected => {
+                let was_down = self.live != Live::Live;
+                self.live = Live::Live;
+                // Changes may have happened while the stream was down.
+                if was_down && self.live_since_login() {
+                    self.refresh(self.tab)
+                } else {
+                    Vec::new()
+                }
+            }
+            StreamEvent::Disconnected(reason) => {
+                self.live = Live::Polling(reason);
+                Vec::new()
+            }
+            StreamEvent::Changed(context) => {
+                if self.tab.contexts().contains(&context.as_str()) {
+                    self.refresh(self.tab)
+                } else {
+                    Vec::new()
+                }
+            }
+        }
+    }
+
+    /// False right after login, when the first fetch is already on its way.
+    fn live_since_login(&self) -> bool {
+        !self.tab_loading()
+    }
+
+    fn on_reply(&mut self, reply: Reply) -> Vec<Command> {
+        if let Some(err) = reply_error(&reply)
+            && err.is_unauthorized()
+            && !matches!(reply, Reply::LoggedIn { .. })
+            && self.screen != Screen::Login
+        {
+            return self.to_login(Some(EXPIRED.to_owned()));
+        }
+        match reply {
+            Reply::LoggedIn { server, result } => {
+                self.login.submitting = false;
+                match result {
+                    Ok(login) => {
+                        self.session = Some(Session {
+                            server,
+                            token: login.token,
+                            username: login.user.username.clone(),
+                        });
+                        self.login.fields.iter_mut().for_each(|f| {
+                            if f.secret {
+                                f.value.clear()
+                            }
+                        });
+                        self.enter(login.user)
+                    }
+                    Err(err) => {
+                        self.login.error = Some(err.describe());
+                        Vec::new()
+                    }
+                }
+            }
+            Reply::Resumed(result) => match result {
+                Ok(user) => self.enter(user),
+                Err(err) => {
+                    // The server may just be down: keep the token, let the user retry.
+                    self.screen = Screen::Login;
+                    self.login_note = Some(err.describe());
+                    Vec::new()
+                }
+            },
+            Reply::Fetched {
+                fetch,
+                generation,
+                result,
+            } => self.on_fetched(fetch, generation, result),
+            Reply::Completed { id, result } => {
+                self.completing = None;
+                match result {
+                    Ok(task) => {
+                        self.flash = Flash::info(format!("Done: “{}”", task.title));
+                        self.replace_task(task);
+                    }
+                    Err(err) => {
+                        let title = self
+                            .my_tasks
+                            .data
+                            .iter()
+                            .flatten()
+                            .find(|t| t.id == id)
+                            .map(|t| t.title.clone())
+                            .unwrap_or_default();
+                        self.flash = Flash::error(format!(
+                            "Could not complete “{title}”: {}",
+                            err.describe()
+                        ));
+                    }
+                }
+                Vec::new()
+            }
+            Reply::TaskCreated(result) => {
+                self.new_task.submitting = false;
+                match result {
+                    Ok(task) => {
+                        self.new_task = super::state::new_task_form();
+                        self.flash = Flash::info(format!(
+                            "Created “{}”, assigned to {}",
+                            task.title, task.assignee.username
+                        ));
+                    }
+                    Err(err) => {
+                        show_task_error(&mut self.new_task, &err);
+                        self.new_task_editing = true;
+                    }
+                }
+                Vec::new()
+            }
+            Reply::Reshuffled(result) => {
+                self.reshuffling = false;
+                match result {
+                    Ok(done) => {
+                        self.flash = Flash::info(format!(
+                            "Reshuffled: {} open task(s) reassigned",
+                            done.reassigned
+                        ));
+                        self.refresh(self.tab)
+                    }
+                    Err(err) => {
+                        self.flash = Flash::error(format!("Reshuffle failed: {}", err.describe()));
+                        Vec::new()
+                    }
+                }
+            }
+            Reply::DayClosed(result) => {
+                self.closing_day = false;
+                match result {
+                    Ok(closed) => {
+                        self.flash = Flash::info(format!(
+                            "Closed {}: {} payout(s), {} paid",
+                            closed.date,
+                            closed.payouts,
+                            Cents(closed.paid_cents)
+                        ));
+                        self.refresh(self.tab)
+                    }
+                    Err(err) => {
+                        self.flash =
+                            Flash::error(format!("Closing the day failed: {}", err.describe()));
+                        Vec::new()
+                    }
+                }
+            }
+            Reply::UserCreated(result) => match result {
+                Ok(user) => {
+                    self.popup = None;
+                    self.flash = Flash::info(format!("Created {} ({})", user.username, user.role));
+                    self.refresh(self.tab)
+                }
+                Err(err) => {
+                    if let Some(Popup::NewUser(form)) = &mut self.popup {
+                        form.submitting = false;
+                        form.show_error(&err);
+                    } else {
+                        self.flash =
+                            Flash::error(format!("Creating the user failed: {}", err.describe()));
+                    }
+                    Vec::new()
+                }
+            },
+            Reply::UserUpdated(result) => match result {
+                Ok(user) => {
+                    self.flash = Flash::info(format!(
+                        "{} is now {}{}",
+                        user.username,
+                        user.role,
+                        if user.active { "" } else { " (inactive)" }
+                    ));
+                    if let Some(users) = &mut self.users.data
+                        && let Some(slot) = users.iter_mut().find(|u| u.id == user.id)
+                    {
+                        *slot = user;
+                    }
+                    Vec::new()
+                }
+                Err(err) => {
+                    self.flash =
+                        Flash::error(format!("Updating the user failed: {}", err.describe()));
+                    Vec::new()
+                }
+            },
+            Reply::Retried(result) => match result {
+                Ok(letter) => {
+                    self.flash = Flash::info(format!(
+                        "Replayed {} for {}: {:?}",
+                        letter.event_name, letter.consumer, letter.status
+                    ));
+                    self.refresh(self.tab)
+                }
+                Err(err) => {
+                    self.flash = Flash::error(format!("Replay failed: {}", err.describe()));
+                    Vec::new()
+                }
+            },
+        }
+    }
+
+    fn on_fetched(
+        &mut self,
+        fetch: Fetch,
+        generation: u64,
+        result: Result<Data, ApiError>,
+    ) -> Vec<Command> {
+        match fetch {
+            Fetch::MyTasks => {
+                let result = expect_data!(result, Tasks).map(|mut tasks| {
+                    App::set_my_tasks(&mut tasks);
+                    tasks
+                });
+                self.my_tasks.accept(generation, result);
+                let len = self.my_tasks.data.as_ref().map_or(0, Vec::len);
+                self.my_selected = self.my_selected.min(len.saturating_sub(1));
+            }
+            Fetch::Board => {
+                if self
+                    .board
+                    .tasks
+                    .accept(generation, expect_data!(result, Tasks))
+                {
+                    self.board.recompute();
+                }
+            }
+            Fetch::MyAccount => {
+                self.account
+                    .accept(generation, expect_data!(result, MyAccount));
+            }
+            Fetch::Accounts => {
+                self.accounts
+                    .accept(generation, expect_data!(result, Accounts));
+                let len = self.accounts.data.as_ref().map_or(0, Vec::len);
+                self.accounts_selected = self.accounts_selected.min(len.saturating_sub(1));
+            }
+            Fetch::Log(user) => {
+                if self.log_user.as_ref().map(|u| u.id) == Some(user) {
+                    self.log.accept(generation, expect_data!(result, Log));
+                }
+            }
+            Fetch::Earnings => {
+                self.earnings
+                    .accept(generation, expect_data!(result, Earnings));
+            }
+            Fetch::Users => {
+                self.users.accept(generation, expect_data!(result, Users));
+                let len = self.users.data.as_ref().map_or(0, Vec::len);
+                self.users_selected = self.users_selected.min(len.saturating_sub(1));
+            }
+            Fetch::System => {
+                self.system.accept(generation, expect_data!(result, System));
+                let len = self
+                    .system
+                    .data
+                    .as_ref()
+                    .map_or(0, |s| s.dead_letters.len());
+                self.dead_selected = self.dead_selected.min(len.saturating_sub(1));
+            }
+            Fetch::Analytics(_) => {
+                self.analytics.accept(
+                    generation,
+                    expect_data!(result, Analytics).map(|view| *view),
+                );
+            }
+            Fetch::OpenCount => {
+                if self
+                    .open_count
+                    .accept(generation, expect_data!(result, Count))
+                    && std::mem::take(&mut self.confirm_after_count)
+                {
+                    self.ask_reshuffle();
+                }
+            }
+        }
+        Vec::new()
+    }
+
+    fn ask_reshuffle(&mut self) {
+        match (&self.open_count.data, &self.open_count.error) {
+            (_, Some(err)) => {
+                self.flash = Flash::error(format!("Cannot count open tasks: {}", err.describe()))
+            }
+            (Some(0), None) => self.flash = Flash::info("No open tasks: nothing to reshuffle"),
+            (Some(count), None) => {
+                self.popup = Some(Popup::Confirm(Confirm {
+                    title: "Reshuffle".into(),
+                    text: format!(
+                        "Reshuffle {count} open task(s)? Each one moves to a random worker or \
+                         accountant and is billed as a new assignment; fees are not refunded."
+                    ),
+                    action: Pending::Reshuffle,
+                }))
+            }
+            (None, None) => {}
+        }
+    }
+
+    /// A task changed (completed): update it wherever it is shown, without a refetch.
+    fn replace_task(&mut self, task: Task) {
+        for list in [&mut self.my_tasks.data, &mut self.board.tasks.data]
+            .into_iter()
+            .flatten()
+        {
+            if let Some(slot) = list.iter_mut().find(|t| t.id == task.id) {
+                *slot = task.clone();
+            }
+        }
+        self.board.recompute();
+    }
+}
+
+/// The server's validation errors at the field they name. A Jira id in the title is the
+/// one mistake worth pointing at two fields: where it is, and where it belongs.
+fn show_task_error(form: &mut Form, err: &ApiError) {
+    form.show_error(err);
+    if err.code() == Some("title_contains_jira_id") {
+        form.set_error("jira_id", "put the Jira id here, e.g. UBERPOP-42");
+    }
+}
+
+fn reply_error(reply: &Reply) -> Option<&ApiError> {
+    match reply {
+        Reply::LoggedIn { result, .. } => result.as_ref().err(),
+        Reply::Resumed(r) => r.as_ref().err(),
+        Reply::Fetched { result, .. } => result.as_ref().err(),
+        Reply::Completed { result, .. } => result.as_ref().err(),
+        Reply::TaskCreated(r) => r.as_ref().err(),
+        Reply::Reshuffled(r) => r.as_ref().err(),
+        Reply::DayClosed(r) => r.as_ref().err(),
+        Reply::UserCreated(r) => r.as_ref().err(),
+        Reply::UserUpdated(r) => r.as_ref().err(),
+        Reply::Retried(r) => r.as_ref().err(),
+    }
+}

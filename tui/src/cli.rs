@@ -1,0 +1,337 @@
+//! The command line: no subcommand opens the terminal client; subcommands do the same
+//! things for scripts, printing plain text or `--json`.
+
+use crate::api::client::TaskQuery;
+use crate::api::{ApiError, Client};
+use crate::app::{App, Session};
+use crate::config::Store;
+use crate::ui::widgets::money;
+use anyhow::{Context as _, bail};
+use ates_shared::api::{NewTask, Task, TaskStatus};
+use clap::{Parser, Subcommand, ValueEnum};
+use serde::Serialize;
+use std::process::ExitCode;
+use uuid::Uuid;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "ates",
+    version,
+    about = "aTES terminal client. Without a subcommand it opens the full-screen client."
+)]
+pub struct Cli {
+    /// Print JSON (the API's own shapes) instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Option<Cmd>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Cmd {
+    /// Log in and remember the server and token.
+    Login {
+        /// The server, e.g. http://127.0.0.1:8080 (default: the remembered one).
+        #[arg(long)]
+        server: Option<String>,
+        #[arg(long)]
+        username: String,
+        /// The password; else $ATES_PASSWORD; else asked for without echo.
+        #[arg(long, env = "ATES_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
+    /// Forget the token.
+    Logout,
+    /// List tasks (the board, or only yours).
+    Tasks {
+        /// Only the tasks assigned to you.
+        #[arg(long)]
+        mine: bool,
+        #[arg(long, value_enum)]
+        status: Option<StatusArg>,
+    },
+    /// Create or complete a task.
+    #[command(subcommand)]
+    Task(TaskCmd),
+    /// Reassign every open task at random (manager, admin).
+    Reshuffle,
+    /// Your balance, today's earnings and today's audit log.
+    Balance,
+    /// Close today's billing day: pay out positive balances (accountant, admin).
+    CloseDay,
+    /// List users (admin).
+    Users,
+    /// Start a demo server in-process with users and a few days of history, and open the client.
+    Demo {
+        /// Whom to log in as: worker, accountant, manager or admin.
+        #[arg(long = "as", default_value = "worker")]
+        login_as: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TaskCmd {
+    /// Create a task; it is assigned at once to a random worker.
+    Add {
+        title: String,
+        #[arg(long)]
+        jira_id: Option<String>,
+        #[arg(long)]
+        description: Option<String>,
+    },
+    /// Complete one of your tasks.
+    Done { id: Uuid },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum StatusArg {
+    Open,
+    Done,
+}
+
+impl From<StatusArg> for TaskStatus {
+    fn from(s: StatusArg) -> TaskStatus {
+        match s {
+            StatusArg::Open => TaskStatus::Open,
+            StatusArg::Done => TaskStatus::Done,
+        }
+    }
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: cannot start: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {}", explain(&err));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The server's own message, with advice where there is an obvious next step.
+fn explain(err: &anyhow::Error) -> String {
+    match err.downcast_ref::<ApiError>() {
+        Some(api) if api.is_unauthorized() => format!(
+            "{} (not logged in, or the session expired: run `ates login`)",
+            api.describe()
+        ),
+        Some(api) => api.describe(),
+        None => format!("{err:#}"),
+    }
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let store = Store::from_env()?;
+    let json = cli.json;
+    let Some(command) = cli.command else {
+        return open_client(store).await;
+    };
+    match command {
+        Cmd::Login {
+            server,
+            username,
+            password,
+        } => {
+            let saved = store.load();
+            let server = server.unwrap_or_else(|| saved.server_or_default());
+            let password = match password {
+                Some(p) => p,
+                None => rpassword::prompt_password(format!("Password for {username}: "))
+                    .context("reading the password")?,
+            };
+            let client = Client::new(&server, None);
+            let login = client.login(&username, &password).await?;
+            store.remember(Some(&Session {
+                server: client.base().to_owned(),
+                token: login.token.clone(),
+                username: login.user.username.clone(),
+            }))?;
+            if json {
+                print_json(&login.user)?;
+            } else {
+                println!(
+                    "Logged in to {} as {} ({}); the session lasts until {}.",
+                    client.base(),
+                    login.user.username,
+                    login.user.role,
+                    login.expires_at.format("%Y-%m-%d %H:%M UTC")
+                );
+            }
+        }
+        Cmd::Logout => {
+            store.remember(None)?;
+            if !json {
+                println!("Logged out.");
+            }
+        }
+        Cmd::Tasks { mine, status } => {
+            let tasks = client(&store)?
+                .tasks(&TaskQuery {
+                    status: status.map(Into::into),
+                    mine,
+                })
+                .await?;
+            if json {
+                print_json(&tasks)?;
+            } else {
+                print_tasks(&tasks);
+            }
+        }
+        Cmd::Task(TaskCmd::Add {
+            title,
+            jira_id,
+            description,
+        }) => {
+            let task = client(&store)?
+                .create_task(&NewTask {
+                    title,
+                    jira_id,
+                    description,
+                })
+                .await?;
+            if json {
+                print_json(&task)?;
+            } else {
+                println!(
+                    "Created {} “{}”, assigned to {}.",
+                    task.id, task.title, task.assignee.username
+                );
+            }
+        }
+        Cmd::Task(TaskCmd::Done { id }) => {
+            let task = client(&store)?.complete_task(id).await?;
+            if json {
+                print_json(&task)?;
+            } else {
+                println!("Done: {} “{}”.", task.id, task.title);
+            }
+        }
+        Cmd::Reshuffle => {
+            let result = client(&store)?.reshuffle().await?;
+            if json {
+                print_json(&result)?;
+            } else {
+                println!("Reassigned {} open task(s).", result.reassigned);
+            }
+        }
+        Cmd::Balance => {
+            let account = client(&store)?.my_account().await?;
+            if json {
+                print_json(&account)?;
+            } else {
+                println!("Balance:      {}", money(account.balance_cents));
+                println!("Earned today: {}", money(account.earned_today_cents));
+                for entry in &account.log {
+                    let task = entry
+                        .task
+                        .as_ref()
+                        .map(|t| t.title.as_str())
+                        .unwrap_or("(payout)");
+                    println!(
+                        "  {}  {:<6}  {:>12}  {task}",
+                        entry.at.format("%Y-%m-%d %H:%M"),
+                        entry.kind.as_str(),
+                        money(entry.amount_cents)
+                    );
+                }
+            }
+        }
+        Cmd::CloseDay => {
+            let closed = client(&store)?.close_day().await?;
+            if json {
+                print_json(&closed)?;
+            } else {
+                println!(
+                    "Closed {}: {} payout(s), {} paid.",
+                    closed.date,
+                    closed.payouts,
+                    money(closed.paid_cents)
+                );
+            }
+        }
+        Cmd::Users => {
+            let users = client(&store)?.users().await?;
+            if json {
+                print_json(&users)?;
+            } else {
+                println!(
+                    "{:<36}  {:<16}  {:<10}  {:<6}  NAME",
+                    "ID", "USERNAME", "ROLE", "ACTIVE"
+                );
+                for u in &users {
+                    println!(
+                        "{:<36}  {:<16}  {:<10}  {:<6}  {}",
+                        u.id,
+                        u.username,
+                        u.role.as_str(),
+                        if u.active { "yes" } else { "no" },
+                        u.full_name
+                    );
+                }
+            }
+        }
+        Cmd::Demo { login_as } => crate::demo::run(&login_as).await?,
+    }
+    Ok(())
+}
+
+/// A client with the remembered session.
+fn client(store: &Store) -> anyhow::Result<Client> {
+    let saved = store.load();
+    match saved.session() {
+        Some(session) => Ok(Client::new(&session.server, Some(session.token))),
+        None => bail!(
+            "not logged in: run `ates login --server URL --username NAME` first (config: {})",
+            store.path().display()
+        ),
+    }
+}
+
+fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+fn print_tasks(tasks: &[Task]) {
+    println!(
+        "{:<36}  {:<6}  {:<14}  {:<16}  TITLE",
+        "ID", "STATUS", "JIRA", "ASSIGNEE"
+    );
+    for t in tasks {
+        println!(
+            "{:<36}  {:<6}  {:<14}  {:<16}  {}",
+            t.id,
+            t.status.as_str(),
+            t.jira_id.as_deref().unwrap_or("-"),
+            t.assignee.username,
+            t.title
+        );
+    }
+}
+
+/// The full-screen client, resuming the remembered session when there is one.
+pub async fn open_client(store: Store) -> anyhow::Result<()> {
+    let saved = store.load();
+    let today = chrono::Local::now().date_naive();
+    let mut app = App::new(
+        today,
+        &saved.server_or_default(),
+        saved.username.as_deref().unwrap_or(""),
+    );
+    let initial = match saved.session() {
+        Some(session) => app.resume(session),
+        None => Vec::new(),
+    };
+    crate::runtime::run(app, initial, store).await
+}

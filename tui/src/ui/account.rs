@@ -1,0 +1,96 @@
+//! My account: balance, what I earned today, today's audit log.
+
+use super::widgets::{block, clip, list, money, money_style, remote_state, when};
+use crate::app::App;
+use ates_shared::api::Entry;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Paragraph};
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
+    let Some(inner) = remote_state(
+        frame,
+        area,
+        block("My account", &app.account),
+        &app.account,
+        |_| false,
+        "",
+    ) else {
+        return;
+    };
+    let Some(account) = &app.account.data else {
+        return;
+    };
+    let [summary, log] = Layout::vertical([Constraint::Length(3), Constraint::Min(0)]).areas(inner);
+    frame.render_widget(
+        Paragraph::new(vec![
+            Line::from(vec![
+                Span::raw(" Balance:      "),
+                Span::styled(
+                    money(account.balance_cents),
+                    money_style(account.balance_cents),
+                ),
+            ]),
+            Line::from(vec![
+                Span::raw(" Earned today: "),
+                Span::styled(
+                    money(account.earned_today_cents),
+                    money_style(account.earned_today_cents),
+                ),
+            ]),
+            Line::from(" Today's audit log:"),
+        ]),
+        summary,
+    );
+    if account.log.is_empty() {
+        frame.render_widget(Paragraph::new(" Nothing happened today yet."), log);
+        return;
+    }
+    entries(frame, log, &account.log, None);
+}
+
+/// An audit log as a table (shared with the Accounts screen).
+pub fn entries(frame: &mut Frame, area: Rect, log: &[Entry], selected: Option<usize>) {
+    let wide = area.width >= 100;
+    list(
+        frame,
+        area,
+        &["When", "Day", "Kind", "Amount", "Task"],
+        &[
+            Constraint::Length(11),
+            Constraint::Length(if wide { 10 } else { 5 }),
+            Constraint::Length(6),
+            Constraint::Length(11),
+            Constraint::Fill(1),
+        ],
+        log.len(),
+        selected,
+        |i| {
+            let entry = &log[i];
+            let task = entry
+                .task
+                .as_ref()
+                .map(|t| match &t.jira_id {
+                    Some(jira) => format!("[{jira}] {}", t.title),
+                    None => t.title.clone(),
+                })
+                .unwrap_or_else(|| "(payout)".to_owned());
+            let day = if wide {
+                entry.date.to_string()
+            } else {
+                entry.date.format("%m-%d").to_string()
+            };
+            vec![
+                Cell::from(when(entry.at)),
+                Cell::from(day),
+                Cell::from(entry.kind.as_str()),
+                Cell::from(Span::styled(
+                    money(entry.amount_cents),
+                    money_style(entry.amount_cents),
+                )),
+                Cell::from(clip(&task, 200)),
+            ]
+        },
+    );
+}

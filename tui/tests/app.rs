@@ -1,0 +1,408 @@
+//! The state machine without a terminal: key presses and replies in, commands out.
+
+mod common;
+
+use ates_shared::Role;
+use ates_shared::api::{LoginResponse, ReshuffleResult, TaskStatus};
+use ates_tui::api::ApiError;
+use ates_tui::api::sse::StreamEvent;
+use ates_tui::app::remote::Remote;
+use ates_tui::app::state::{Live, Popup, Screen};
+use ates_tui::app::{App, Command, Data, Event, Fetch, Reply, Tab};
+use common::*;
+use ratatui::crossterm::event::KeyCode;
+
+fn fetches(commands: &[Command]) -> Vec<Fetch> {
+    commands
+        .iter()
+        .filter_map(|c| match c {
+            Command::Fetch { fetch, .. } => Some(*fetch),
+            _ => None,
+        })
+        .collect()
+}
+
+fn reply(app: &mut App, reply: Reply) -> Vec<Command> {
+    app.update(Event::Reply(reply))
+}
+
+fn fetched(fetch: Fetch, generation: u64, result: Result<Data, ApiError>) -> Reply {
+    Reply::Fetched {
+        fetch,
+        generation,
+        result,
+    }
+}
+
+fn generation_of(commands: &[Command], wanted: Fetch) -> u64 {
+    commands
+        .iter()
+        .find_map(|c| match c {
+            Command::Fetch { fetch, generation } if *fetch == wanted => Some(*generation),
+            _ => None,
+        })
+        .expect("the fetch was asked for")
+}
+
+#[test]
+fn typing_the_login_form_and_pressing_enter_asks_to_log_in() {
+    let mut app = App::new(today(), "", "");
+    typed(&mut app, "http://h:1");
+    app.update(key(KeyCode::Tab));
+    typed(&mut app, "worker");
+    app.update(key(KeyCode::Tab));
+    typed(&mut app, "secret");
+    let commands = app.update(key(KeyCode::Enter));
+    assert!(matches!(
+        &commands[..],
+        [Command::Login { server, username, password }]
+            if server == "http://h:1" && username == "worker" && password == "secret"
+    ));
+    assert!(app.login.submitting);
+}
+
+#[test]
+fn a_login_without_a_password_is_refused_at_the_field() {
+    let mut app = App::new(today(), "http://h:1", "worker");
+    let commands = app.update(key(KeyCode::Enter));
+    assert!(commands.is_empty());
+    assert_eq!(
+        app.login.fields[2].error.as_deref(),
+        Some("enter your password")
+    );
+}
+
+#[test]
+fn a_successful_login_remembers_the_session_and_opens_the_first_screen_of_the_role() {
+    let mut app = App::new(today(), "http://h:1", "worker");
+    let commands = reply(
+        &mut app,
+        Reply::LoggedIn {
+            server: "http://h:1".into(),
+            result: Ok(LoginResponse {
+                token: "t0k3n".into(),
+                expires_at: at(3, 20, 0),
+                user: user_for(Role::Worker),
+            }),
+        },
+    );
+    assert_eq!(app.screen, Screen::Main);
+    assert_eq!(app.tab, Tab::MyTasks);
+    assert!(matches!(&commands[0], Command::SetSession(Some(s)) if s.token == "t0k3n"));
+    assert_eq!(fetches(&commands), vec![Fetch::MyTasks]);
+}
+
+#[test]
+fn a_wrong_password_is_shown_on_the_login_screen() {
+    let mut app = App::new(today(), "http://h:1", "worker");
+    reply(
+        &mut app,
+        Reply::LoggedIn {
+            server: "http://h:1".into(),
+            result: Err(ApiError::Server {
+                status: 401,
+                code: "unauthorized".into(),
+                message: "wrong username or password".into(),
+            }),
+        },
+    );
+    assert_eq!(app.screen, Screen::Login);
+    assert_eq!(
+        app.login.error.as_deref(),
+        Some("wrong username or password")
+    );
+}
+
+#[test]
+fn an_expired_token_leads_back_to_login_and_forgets_the_token() {
+    let mut app = logged_in(Role::Worker);
+    let commands = reply(
+        &mut app,
+        fetched(
+            Fetch::MyTasks,
+            1,
+            Err(ApiError::Server {
+                status: 401,
+                code: "unauthorized".into(),
+                message: "the bearer token has expired; log in again".into(),
+            }),
+        ),
+    );
+    assert_eq!(app.screen, Screen::Login);
+    assert!(app.login_note.as_deref().unwrap_or("").contains("expired"));
+    assert_eq!(app.login.value("username"), "worker");
+    assert!(matches!(&commands[..], [Command::SetSession(None)]));
+}
+
+#[test]
+fn number_keys_switch_only_to_the_screens_of_the_role() {
+    let mut manager = logged_in(Role::Manager);
+    assert_eq!(manager.tabs, vec![Tab::Board, Tab::NewTask, Tab::Reshuffle]);
+    let commands = manager.update(ch('3'));
+    assert_eq!(manager.tab, Tab::Reshuffle);
+    assert_eq!(fetches(&commands), vec![Fetch::OpenCount]);
+    assert!(manager.update(ch('4')).is_empty());
+    assert_eq!(manager.tab, Tab::Reshuffle);
+
+    let mut admin = logged_in(Role::Admin);
+    admin.update(ch('8'));
+    assert_eq!(admin.tab, Tab::Analytics);
+}
+
+#[test]
+fn one_key_completes_the_selected_open_task_with_feedback() {
+    let mut app = logged_in(Role::Worker);
+    app.my_tasks = Remote::loaded(my_tasks());
+    app.update(ch('j'));
+    let commands = app.update(ch('c'));
+    let second = my_tasks()[1].clone();
+    assert!(matches!(&commands[..], [Command::CompleteTask(id)] if *id == second.id));
+    assert!(app.flash.as_ref().unwrap().text.contains("Completing"));
+
+    let mut done = second.clone();
+    done.status = TaskStatus::Done;
+    reply(
+        &mut app,
+        Reply::Completed {
+            id: second.id,
+            result: Ok(done),
+        },
+    );
+    assert_eq!(
+        app.my_tasks.data.as_ref().unwrap()[1].status,
+        TaskStatus::Done
+    );
+    assert_eq!(app.flash.as_ref().unwrap().text, "Done: “Feed the parrots”");
+    assert!(app.completing.is_none());
+}
+
+#[test]
+fn completing_a_done_task_says_so_and_sends_nothing() {
+    let mut app = logged_in(Role::Worker);
+    app.my_tasks = Remote::loaded(my_tasks());
+    app.update(key(KeyCode::End));
+    assert!(app.update(ch('c')).is_empty());
+    assert!(app.flash.as_ref().unwrap().error);
+}
+
+#[test]
+fn my_tasks_arrive_open_first() {
+    let mut app = logged_in(Role::Worker);
+    let commands = app.refresh(Tab::MyTasks);
+    let generation = generation_of(&commands, Fetch::MyTasks);
+    let mut tasks = my_tasks();
+    tasks.reverse();
+    reply(
+        &mut app,
+        fetched(Fetch::MyTasks, generation, Ok(Data::Tasks(tasks))),
+    );
+    let statuses: Vec<_> = app
+        .my_tasks
+        .data
+        .unwrap()
+        .iter()
+        .map(|t| t.status)
+        .collect();
+    assert_eq!(
+        statuses,
+        vec![TaskStatus::Open, TaskStatus::Open, TaskStatus::Done]
+    );
+}
+
+#[test]
+fn the_servers_jira_id_complaint_is_shown_at_the_title_and_jira_id_fields() {
+    let mut app = logged_in(Role::Worker);
+    app.update(ch('3'));
+    app.update(key(KeyCode::Enter));
+    typed(&mut app, "[UBERPOP-42] fix");
+    let commands = app.update(ctrl('s'));
+    assert!(
+        matches!(&commands[..], [Command::CreateTask(t)] if t.title == "[UBERPOP-42] fix" && t.jira_id.is_none())
+    );
+    reply(
+        &mut app,
+        Reply::TaskCreated(Err(ApiError::Server {
+            status: 422,
+            code: "title_contains_jira_id".into(),
+            message:
+                "`title` must not carry the Jira id (no `[` or `]`): put it in the `jira_id` field"
+                    .into(),
+        })),
+    );
+    assert!(
+        app.new_task.fields[0]
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("`title`")
+    );
+    assert!(app.new_task.fields[1].error.is_some());
+    assert!(!app.new_task.submitting);
+}
+
+#[test]
+fn while_typing_q_and_digits_are_text_and_esc_leaves_the_form() {
+    let mut app = logged_in(Role::Worker);
+    app.update(ch('3'));
+    app.update(ch('i'));
+    let commands = typed(&mut app, "q1");
+    assert!(commands.is_empty());
+    assert!(!app.quit);
+    assert_eq!(app.new_task.value("title"), "q1");
+    app.update(key(KeyCode::Esc));
+    assert!(matches!(&app.update(ch('q'))[..], [Command::Quit]));
+    assert!(app.quit);
+}
+
+#[test]
+fn reshuffle_counts_open_tasks_then_asks_then_reshuffles() {
+    let mut app = logged_in(Role::Manager);
+    app.update(ch('3'));
+    let commands = app.update(key(KeyCode::Enter));
+    let generation = generation_of(&commands, Fetch::OpenCount);
+    reply(
+        &mut app,
+        fetched(Fetch::OpenCount, generation, Ok(Data::Count(7))),
+    );
+    let Some(Popup::Confirm(confirm)) = &app.popup else {
+        panic!("a confirmation is shown");
+    };
+    assert!(confirm.text.contains("Reshuffle 7 open task"));
+    assert!(matches!(&app.update(ch('y'))[..], [Command::Reshuffle]));
+    let after = reply(
+        &mut app,
+        Reply::Reshuffled(Ok(ReshuffleResult { reassigned: 7 })),
+    );
+    assert!(
+        app.flash
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("7 open task(s) reassigned")
+    );
+    assert_eq!(fetches(&after), vec![Fetch::OpenCount]);
+}
+
+#[test]
+fn saying_no_to_a_confirmation_does_nothing() {
+    let mut app = logged_in(Role::Accountant);
+    app.update(ch('6'));
+    assert_eq!(app.tab, Tab::Earnings);
+    app.update(ch('c'));
+    assert!(matches!(app.popup, Some(Popup::Confirm(_))));
+    assert!(app.update(ch('n')).is_empty());
+    assert!(app.popup.is_none());
+    app.update(ch('c'));
+    assert!(matches!(&app.update(ch('y'))[..], [Command::CloseDay]));
+}
+
+#[test]
+fn a_change_in_the_shown_context_refreshes_the_screen_and_others_do_not() {
+    let mut app = logged_in(Role::Worker);
+    app.update(ch('2'));
+    app.board.tasks = Remote::loaded(board_tasks());
+    let changed = |c: &str| Event::Stream(StreamEvent::Changed(c.into()));
+    assert_eq!(fetches(&app.update(changed("tracker"))), vec![Fetch::Board]);
+    assert!(app.update(changed("accounting")).is_empty());
+}
+
+#[test]
+fn polling_runs_only_while_the_stream_is_down() {
+    let mut app = logged_in(Role::Worker);
+    app.my_tasks = Remote::loaded(my_tasks());
+    // Changes may have been missed before the stream came up: it refreshes once.
+    let generation = generation_of(
+        &app.update(Event::Stream(StreamEvent::Connected)),
+        Fetch::MyTasks,
+    );
+    reply(
+        &mut app,
+        fetched(Fetch::MyTasks, generation, Ok(Data::Tasks(my_tasks()))),
+    );
+    assert_eq!(app.live, Live::Live);
+    assert!(app.update(Event::Poll).is_empty());
+    app.update(Event::Stream(StreamEvent::Disconnected("gone".into())));
+    assert_eq!(fetches(&app.update(Event::Poll)), vec![Fetch::MyTasks]);
+}
+
+#[test]
+fn a_slow_old_reply_never_overwrites_a_newer_one() {
+    let mut app = logged_in(Role::Worker);
+    let first = generation_of(&app.refresh(Tab::Board), Fetch::Board);
+    let second = generation_of(&app.refresh(Tab::Board), Fetch::Board);
+    reply(
+        &mut app,
+        fetched(Fetch::Board, second, Ok(Data::Tasks(board_tasks()))),
+    );
+    reply(
+        &mut app,
+        fetched(Fetch::Board, first, Ok(Data::Tasks(vec![]))),
+    );
+    assert_eq!(app.board.tasks.data.as_ref().unwrap().len(), 6);
+}
+
+#[test]
+fn the_board_search_and_filter_narrow_the_list() {
+    let mut app = logged_in(Role::Manager);
+    app.board.tasks = Remote::loaded(board_tasks());
+    app.board.recompute();
+    app.update(ch('/'));
+    typed(&mut app, "nest");
+    app.update(key(KeyCode::Enter));
+    assert_eq!(app.board.visible.len(), 1);
+    app.update(key(KeyCode::Esc));
+    assert_eq!(app.board.visible.len(), 6);
+    app.update(ch('f'));
+    assert_eq!(app.board.visible.len(), 4, "open only");
+}
+
+#[test]
+fn the_help_overlay_lists_the_keys_of_the_current_screen() {
+    let mut app = logged_in(Role::Worker);
+    app.update(ch('?'));
+    assert_eq!(app.popup, Some(Popup::Help));
+    let keys = ates_tui::app::help::bindings(&app);
+    assert!(keys.iter().any(|(k, _)| *k == "c/Enter"));
+    app.update(key(KeyCode::Esc));
+    assert!(app.popup.is_none());
+}
+
+#[test]
+fn an_admin_deactivates_a_user_after_confirming() {
+    let mut app = logged_in(Role::Admin);
+    app.update(ch('6'));
+    app.users = Remote::loaded(users());
+    app.update(ch('j'));
+    app.update(ch('d'));
+    let commands = app.update(ch('y'));
+    assert!(matches!(
+        &commands[..],
+        [Command::UpdateUser(id, change)] if *id == users()[1].id && change.active == Some(false)
+    ));
+}
+
+#[test]
+fn ctrl_c_quits_even_from_a_form() {
+    let mut app = App::new(today(), "", "");
+    assert!(matches!(&app.update(ctrl('c'))[..], [Command::Quit]));
+}
+
+#[test]
+fn a_missing_analytics_endpoint_reads_as_not_available() {
+    let mut app = logged_in(Role::Admin);
+    let commands = app.update(ch('8'));
+    let generation = generation_of(&commands, Fetch::Analytics(today()));
+    reply(
+        &mut app,
+        fetched(
+            Fetch::Analytics(today()),
+            generation,
+            Err(missing_endpoint()),
+        ),
+    );
+    assert_eq!(
+        app.analytics.error.as_ref().unwrap().describe(),
+        "not available on this server"
+    );
+    assert_eq!(app.screen, Screen::Main);
+}

@@ -1,0 +1,215 @@
+//! End to end in a real terminal: a real server in-process, the real `ates` binary in tmux,
+//! driven by keys and read back with `capture-pane`.
+
+use ates_shared::Role;
+use ates_shared::api::{CreateUser, NewTask};
+use ates_tui::api::Client;
+use ates_tui::demo::{ADMIN_PASSWORD, DemoClock, DemoServer};
+use ates_tui::ui::widgets::money;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const PASSWORD: &str = "e2e-password";
+
+/// One tmux server of our own (`-L`), killed when the test ends, even on failure.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn start(config_dir: &Path) -> Tmux {
+        let socket = format!(
+            "ates-e2e-{}-{}",
+            std::process::id(),
+            uuid::Uuid::now_v7().simple()
+        );
+        let tmux = Tmux { socket };
+        let command = format!(
+            "env ATES_CONFIG_DIR='{}' TERM=xterm-256color '{}'",
+            config_dir.display(),
+            env!("CARGO_BIN_EXE_ates")
+        );
+        tmux.run(&[
+            "new-session",
+            "-d",
+            "-s",
+            "ates",
+            "-x",
+            "120",
+            "-y",
+            "40",
+            &command,
+        ]);
+        tmux
+    }
+
+    fn run(&self, args: &[&str]) -> String {
+        let output = Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect("tmux runs");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", "ates"];
+        args.extend_from_slice(keys);
+        self.run(&args);
+    }
+
+    fn text(&self, text: &str) {
+        self.run(&["send-keys", "-t", "ates", "-l", text]);
+    }
+
+    fn screen(&self) -> String {
+        self.run(&["capture-pane", "-p", "-t", "ates"])
+    }
+
+    /// Polls the screen until it shows every one of `needles` (within 15 s).
+    async fn wait_for(&self, needles: &[&str]) -> String {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let screen = self.screen();
+            if needles.iter().all(|n| screen.contains(n)) {
+                return screen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the screen never showed {needles:?}; it shows:\n{screen}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .arg("kill-server")
+            .output();
+    }
+}
+
+fn tmux_available() -> bool {
+    Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+async fn log_in(tmux: &Tmux, base: &str, username: &str) {
+    tmux.wait_for(&["log in", "Server"]).await;
+    // A fresh config: the server field holds the default and the focus is on the username.
+    // Go up to the server field and replace it.
+    tmux.wait_for(&["> Username"]).await;
+    tmux.keys(&["Up", "C-u"]);
+    tmux.text(base);
+    tmux.keys(&["Tab", "C-u"]);
+    tmux.text(username);
+    tmux.keys(&["Tab"]);
+    tmux.text(PASSWORD);
+    tmux.keys(&["Enter"]);
+}
+
+async fn create_user(admin: &Client, username: &str, role: Role) {
+    admin
+        .create_user(&CreateUser {
+            username: username.into(),
+            password: PASSWORD.into(),
+            full_name: format!("{username} E2e"),
+            email: format!("{username}@popug.inc"),
+            role,
+        })
+        .await
+        .expect("user created");
+}
+
+async fn task(client: &Client, title: &str) {
+    client
+        .create_task(&NewTask {
+            title: title.into(),
+            jira_id: None,
+            description: None,
+        })
+        .await
+        .expect("task created");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_completes_a_task_and_a_manager_reshuffles_in_a_real_terminal() {
+    if !tmux_available() {
+        if std::env::var_os("CI").is_some() {
+            panic!("tmux is required for the end-to-end test in CI");
+        }
+        eprintln!("skipping the end-to-end test: tmux is not installed");
+        return;
+    }
+    let server = DemoServer::start(DemoClock::new(chrono::Duration::zero()))
+        .await
+        .expect("server starts");
+    let admin = server.login("admin", ADMIN_PASSWORD).await.expect("admin");
+    create_user(&admin, "ann", Role::Worker).await;
+    create_user(&admin, "max", Role::Manager).await;
+    server.settle(&admin).await.expect("settled");
+    let ann = server.login("ann", PASSWORD).await.expect("ann");
+    let max = server.login("max", PASSWORD).await.expect("max");
+    // Ann is the only one who can take tasks.
+    task(&max, "Polish the e2e beak").await;
+    server.settle(&admin).await.expect("settled");
+    let balance_before = ann
+        .my_account()
+        .await
+        .expect("GET /accounting/me")
+        .balance_cents;
+
+    // Part 1: the worker completes the task by keys.
+    let config = tempfile::tempdir().expect("config dir");
+    let tmux = Tmux::start(config.path());
+    log_in(&tmux, &server.base, "ann").await;
+    tmux.wait_for(&["My tasks: 1 open", "Polish the e2e beak", "[ ]"])
+        .await;
+    tmux.keys(&["c"]);
+    tmux.wait_for(&["My tasks: 0 open", "[x]", "Done: “Polish the e2e beak”"])
+        .await;
+    // The reward is credited, and the Account screen shows the new balance.
+    server.settle(&admin).await.expect("settled");
+    let after = ann.my_account().await.expect("account").balance_cents;
+    assert!(
+        after > balance_before,
+        "the reward is credited: {balance_before} -> {after}"
+    );
+    tmux.keys(&["4"]);
+    tmux.wait_for(&[&format!("Balance:      {}", money(after)), "reward"])
+        .await;
+    // The client remembered the session in the config dir.
+    let saved = std::fs::read_to_string(config.path().join("config.json")).expect("config saved");
+    assert!(saved.contains("\"username\": \"ann\""));
+    tmux.keys(&["q"]);
+    drop(tmux);
+
+    // Part 2: a manager reshuffles after confirming; the count comes first.
+    task(&max, "Re-paint the perch").await;
+    task(&max, "Sort the seeds").await;
+    server.settle(&admin).await.expect("settled");
+    let config = tempfile::tempdir().expect("config dir");
+    let tmux = Tmux::start(config.path());
+    log_in(&tmux, &server.base, "max").await;
+    tmux.wait_for(&["Board: 3 of 3 tasks", "Re-paint the perch"])
+        .await;
+    tmux.keys(&["3"]);
+    tmux.wait_for(&["Open tasks: 2"]).await;
+    tmux.keys(&["Enter"]);
+    tmux.wait_for(&["Reshuffle 2 open task(s)?", "[y] yes"])
+        .await;
+    tmux.keys(&["y"]);
+    tmux.wait_for(&["Reshuffled: 2 open task(s) reassigned"])
+        .await;
+    tmux.keys(&["q"]);
+    drop(tmux);
+    server.stop().await.expect("server stops");
+}

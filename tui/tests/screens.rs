@@ -1,0 +1,224 @@
+//! Every screen of every role, drawn into a test backend at 80x24 and 160x48 from fixed
+//! data, in its loaded, empty, loading and error states, compared with committed snapshots.
+
+mod common;
+
+use ates_shared::Role;
+use ates_shared::api::{Earnings, MyAccount};
+use ates_tui::api::ApiError;
+use ates_tui::app::remote::Remote;
+use ates_tui::app::state::{Confirm, Flash, Live, Pending, Popup, new_user_form};
+use ates_tui::app::{App, Tab};
+use common::*;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::KeyCode;
+
+const SIZES: [(u16, u16); 2] = [(80, 24), (160, 48)];
+
+#[derive(Clone, Copy, Debug)]
+enum State {
+    Loaded,
+    Empty,
+    Loading,
+    Error,
+}
+
+const STATES: [State; 4] = [State::Loaded, State::Empty, State::Loading, State::Error];
+
+fn render(app: &App, width: u16, height: u16) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("terminal");
+    terminal
+        .draw(|frame| ates_tui::ui::draw(frame, app))
+        .expect("draw");
+    terminal.backend().to_string()
+}
+
+fn snapshot(name: &str, app: &App) {
+    for (w, h) in SIZES {
+        insta::assert_snapshot!(format!("{name}_{w}x{h}"), render(app, w, h));
+    }
+}
+
+/// Puts `tab`'s data into `state`. Accounting and analytics fail the way a server without
+/// them fails today (404); the rest fail with a network error.
+fn set(app: &mut App, tab: Tab, state: State) {
+    fn remote<T>(state: State, full: T, empty: T, error: ApiError) -> Remote<T> {
+        match state {
+            State::Loaded => Remote::loaded(full),
+            State::Empty => Remote::loaded(empty),
+            State::Loading => Remote::loading(),
+            State::Error => Remote::failed(error),
+        }
+    }
+    match tab {
+        Tab::MyTasks => app.my_tasks = remote(state, my_tasks(), vec![], network_error()),
+        Tab::Board => {
+            app.board.tasks = remote(state, board_tasks(), vec![], network_error());
+            app.board.recompute();
+        }
+        Tab::NewTask => match state {
+            State::Loaded => {
+                app.new_task_editing = true;
+                app.new_task.fields[0].value = "Fix the login page".into();
+                app.new_task.fields[1].value = "UBERPOP-42".into();
+                app.new_task.focus = 2;
+            }
+            State::Empty => {}
+            State::Loading => {
+                app.new_task.fields[0].value = "Fix the login page".into();
+                app.new_task.submitting = true;
+            }
+            State::Error => {
+                app.new_task_editing = true;
+                app.new_task.fields[0].value = "[UBERPOP-42] Fix the login page".into();
+                app.new_task.show_error(&ApiError::Server {
+                    status: 422,
+                    code: "title_contains_jira_id".into(),
+                    message: "`title` must not carry the Jira id (no `[` or `]`): put it in the `jira_id` field".into(),
+                });
+                app.new_task
+                    .set_error("jira_id", "put the Jira id here, e.g. UBERPOP-42");
+            }
+        },
+        Tab::MyAccount => {
+            let empty = MyAccount {
+                balance_cents: 0,
+                earned_today_cents: 0,
+                log: vec![],
+            };
+            app.account = remote(state, my_account(), empty, missing_endpoint());
+        }
+        Tab::Reshuffle => app.open_count = remote(state, 12, 0, network_error()),
+        Tab::Accounts => {
+            app.accounts = remote(state, accounts(), vec![], missing_endpoint());
+            if let State::Loaded = state {
+                app.accounts_selected = 0;
+                app.log_user = Some(accounts()[0].user.clone());
+                app.log = Remote::loaded(my_account().log);
+            }
+        }
+        Tab::Earnings => {
+            app.earnings = remote(
+                state,
+                earnings(),
+                Earnings { days: vec![] },
+                missing_endpoint(),
+            )
+        }
+        Tab::Users => app.users = remote(state, users(), vec![], network_error()),
+        Tab::Events => {
+            let mut empty = system();
+            empty.dead_letters.clear();
+            empty.status.caught_up = true;
+            empty.status.consumers.iter_mut().for_each(|c| {
+                c.lag = 0;
+                c.dead_letters = 0;
+            });
+            app.system = remote(state, system(), empty, network_error())
+        }
+        Tab::Analytics => {
+            app.analytics = remote(state, analytics(), analytics(), missing_endpoint())
+        }
+    }
+}
+
+fn slug(tab: Tab) -> String {
+    tab.title().to_lowercase().replace(' ', "_")
+}
+
+#[test]
+fn every_screen_of_every_role_renders_in_every_state() {
+    for role in Role::ALL {
+        let tabs = logged_in(role).tabs.clone();
+        for tab in tabs {
+            for state in STATES {
+                let mut app = logged_in(role);
+                let _ = app.switch_to(tab);
+                app.live = Live::Live;
+                set(&mut app, tab, state);
+                let name = format!("{role}_{}_{state:?}", slug(tab)).to_lowercase();
+                snapshot(&name, &app);
+            }
+        }
+    }
+}
+
+#[test]
+fn the_login_screen_renders_empty_prefilled_failing_and_resuming() {
+    let app = App::new(today(), "", "");
+    snapshot("login_empty", &app);
+
+    let mut app = App::new(today(), "http://127.0.0.1:8080", "worker");
+    app.login.fields[2].value = "secret".into();
+    app.login.error = Some("wrong username or password".into());
+    app.login_note = Some("Your session has expired: log in again.".into());
+    snapshot("login_failed", &app);
+
+    let mut app = App::new(today(), "http://127.0.0.1:8080", "worker");
+    let _ = app.resume(ates_tui::app::Session {
+        server: "http://127.0.0.1:8080".into(),
+        token: "t".into(),
+        username: "worker".into(),
+    });
+    snapshot("login_resuming", &app);
+}
+
+#[test]
+fn popups_render_over_their_screen() {
+    let mut app = logged_in(Role::Worker);
+    app.my_tasks = Remote::loaded(my_tasks());
+    let _ = app.update(ch('?'));
+    snapshot("popup_help_worker_my_tasks", &app);
+
+    let mut app = logged_in(Role::Manager);
+    let _ = app.switch_to(Tab::Reshuffle);
+    app.open_count = Remote::loaded(12);
+    app.popup = Some(Popup::Confirm(Confirm {
+        title: "Reshuffle".into(),
+        text: "Reshuffle 12 open task(s)? Each one moves to a random worker or accountant and is billed as a new assignment; fees are not refunded.".into(),
+        action: Pending::Reshuffle,
+    }));
+    snapshot("popup_confirm_reshuffle", &app);
+
+    let mut app = logged_in(Role::Admin);
+    let _ = app.switch_to(Tab::Users);
+    app.users = Remote::loaded(users());
+    let mut form = new_user_form();
+    form.fields[0].value = "carol".into();
+    form.fields[0].error = Some("`username` is taken".into());
+    app.popup = Some(Popup::NewUser(form));
+    snapshot("popup_new_user", &app);
+
+    let _ = app.update(key(KeyCode::Esc));
+    let _ = app.update(ch('e'));
+    snapshot("popup_role_picker", &app);
+}
+
+#[test]
+fn feedback_and_stale_data_show_in_place() {
+    // Completing: the row shows [..] and the footer says so.
+    let mut app = logged_in(Role::Worker);
+    app.my_tasks = Remote::loaded(my_tasks());
+    let _ = app.update(ch('c'));
+    snapshot("feedback_completing", &app);
+
+    // A refresh failed while old data is on screen: the data stays, the error shows above it.
+    let mut app = logged_in(Role::Worker);
+    let _ = app.switch_to(Tab::Board);
+    app.board.tasks = Remote::loaded(board_tasks());
+    app.board.tasks.begin(99);
+    app.board.tasks.accept(99, Err(network_error()));
+    app.board.recompute();
+    app.live = Live::Polling("the server closed the stream".into());
+    app.flash = Flash::error("Could not complete “Feed the parrots”: you are not the assignee");
+    snapshot("feedback_stale_board", &app);
+
+    // Searching the board.
+    let mut app = logged_in(Role::Manager);
+    app.board.tasks = Remote::loaded(board_tasks());
+    app.board.recompute();
+    let _ = app.update(ch('/'));
+    typed(&mut app, "the");
+    snapshot("board_search", &app);
+}
