@@ -42,6 +42,7 @@ impl Databases {
         vec![
             ("auth".into(), self.auth.clone()),
             ("tracker".into(), self.tracker.clone()),
+            ("accounting".into(), self.accounting.clone()),
         ]
     }
 
@@ -194,11 +195,17 @@ impl Application {
         let mut background = JoinSet::new();
         if self.deliver_events {
             self.state.events.spawn(&mut background, &stopped);
-            background.spawn(self.state.accounting.clone().run_background(
+            background.spawn(self.state.accounting.clone().run_day_closer(
                 self.state.events.clone(),
                 stopped.clone(),
                 self.background_tick,
             ));
+            background.spawn(
+                self.state
+                    .accounting
+                    .clone()
+                    .run_mailer(stopped.clone(), self.background_tick),
+            );
         }
         let router = http::router(self.state.clone());
         tracing::info!(address = %self.listener.local_addr()?, "aTES is listening");

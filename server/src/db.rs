@@ -308,14 +308,33 @@ fn run_transaction(conn: &Connection, group: Vec<WriteJob>) -> bool {
         Isolation::Savepoint
     };
     let mut any_succeeded = false;
+    // Some failures (disk full, I/O errors) make SQLite roll the whole transaction back by
+    // itself. The jobs after that must not run in autocommit mode, and the jobs before it
+    // lost their work: all of them fail.
+    let mut aborted: Option<rusqlite::Error> = None;
     let completions: Vec<Completion> = group
         .into_iter()
         .map(|job| {
+            if let Some(e) = &aborted {
+                return (job.run)(Attempt::Fail(e)).1;
+            }
             let (succeeded, complete) = (job.run)(Attempt::Run(conn, isolation));
             any_succeeded |= succeeded;
+            if conn.is_autocommit() {
+                aborted = Some(rusqlite::Error::SqliteFailure(
+                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ABORT),
+                    Some("SQLite rolled back the transaction".into()),
+                ));
+            }
             complete
         })
         .collect();
+    if let Some(e) = aborted {
+        for complete in completions {
+            complete(Some(&e));
+        }
+        return false;
+    }
     if !any_succeeded {
         let _ = conn.execute_batch("ROLLBACK");
         for complete in completions {

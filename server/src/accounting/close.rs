@@ -75,26 +75,33 @@ pub fn close_day(tx: &Tx<'_>, date: NaiveDate, now: DateTime<Utc>) -> Result<Clo
     })
 }
 
-/// Days before `today` that should be closed and are not, oldest first: from the day after
-/// the last closed one (or the day accounting started) up to yesterday.
-pub fn missed_days(
-    conn: &Connection,
-    today: NaiveDate,
-    started_on: NaiveDate,
-) -> rusqlite::Result<Vec<NaiveDate>> {
-    let mut day = match store::last_closed_day(conn)? {
+/// Closes, in the caller's transaction and oldest first, every open day up to and
+/// including `through`: from the day after the last closed one (or the day accounting
+/// started). Because every close goes through here, closed days always form an unbroken
+/// run, and no day is paid before the days ahead of it.
+pub fn close_through(
+    tx: &Tx<'_>,
+    through: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<Vec<CloseDayResult>> {
+    let mut day = match store::last_closed_day(tx)? {
         Some(last) => last.succ_opt().unwrap_or(last),
-        None => started_on,
+        None => started_on(tx)?.unwrap_or(through),
     };
-    let mut days = Vec::new();
-    while day < today {
-        if !store::is_closed(conn, day)? {
-            days.push(day);
-        }
+    let mut closed = Vec::new();
+    while day <= through {
+        closed.push(close_day(tx, day, now)?);
         day = match day.succ_opt() {
             Some(next) => next,
             None => break,
         };
     }
-    Ok(days)
+    Ok(closed)
+}
+
+/// The day accounting first ran.
+fn started_on(conn: &Connection) -> rusqlite::Result<Option<NaiveDate>> {
+    Ok(store::meta(conn, "started_on")?
+        .and_then(|v| String::from_utf8(v).ok())
+        .and_then(|s| s.parse().ok()))
 }

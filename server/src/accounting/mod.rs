@@ -108,10 +108,17 @@ impl Accounting {
     ) -> Result<Page<Entry>> {
         let rows = self
             .db
-            .read(move |conn| {
-                store::entries(conn, user_id, date, page.after, page.fetch()).map_err(DbError::from)
+            .read(move |conn| -> Result<_, DbError> {
+                let known = store::user_contact(conn, user_id)?.is_some()
+                    || store::balance(conn, user_id)? != 0;
+                Ok(known
+                    .then(|| store::entries(conn, user_id, date, page.after, page.fetch()))
+                    .transpose()?)
             })
-            .await?;
+            .await?
+            .ok_or_else(|| {
+                Error::NotFound(format!("accounting knows no user with id {user_id}"))
+            })?;
         Ok(page.page(rows, |e| e.id))
     }
 
@@ -122,7 +129,12 @@ impl Accounting {
         to: Option<NaiveDate>,
     ) -> Result<Earnings> {
         let to = to.unwrap_or_else(|| self.today());
-        let from = from.unwrap_or(to - Duration::days(29));
+        let from = match from {
+            Some(from) => from,
+            None => to.checked_sub_signed(Duration::days(29)).ok_or_else(|| {
+                Error::unprocessable("invalid_range", "`to` is too far in the past")
+            })?,
+        };
         if from > to {
             return Err(Error::unprocessable(
                 "invalid_range",
@@ -164,38 +176,38 @@ impl Accounting {
     /// Closes today (on demand). Closing a closed day changes nothing.
     pub async fn close_today(&self) -> Result<CloseDayResult> {
         let today = self.today();
-        self.close(today).await
+        let closed = self.close_through(today).await?;
+        Ok(closed
+            .into_iter()
+            .last()
+            .filter(|last| last.date == today)
+            .unwrap_or(CloseDayResult {
+                date: today,
+                payouts: 0,
+                paid_cents: 0,
+            }))
     }
 
-    async fn close(&self, date: NaiveDate) -> Result<CloseDayResult> {
-        let now = self.clock.now();
-        let result = self
-            .db
-            .write(move |tx| close::close_day(tx, date, now))
-            .await?;
-        if result.payouts > 0 {
-            tracing::info!(%date, payouts = result.payouts, paid_cents = result.paid_cents, "day closed");
-            self.mail_due.notify_one();
-        }
-        Ok(result)
-    }
-
-    /// Closes every day before today that is still open, oldest first (after downtime).
+    /// Closes every day before today that is still open, oldest first (at midnight, and
+    /// after downtime).
     pub async fn close_missed_days(&self) -> Result<Vec<CloseDayResult>> {
-        let today = self.today();
-        let missed = self
+        match self.today().pred_opt() {
+            Some(yesterday) => self.close_through(yesterday).await,
+            None => Ok(Vec::new()),
+        }
+    }
+
+    async fn close_through(&self, through: NaiveDate) -> Result<Vec<CloseDayResult>> {
+        let now = self.clock.now();
+        let closed = self
             .db
-            .read(move |conn| -> Result<_, DbError> {
-                let started_on = store::meta(conn, "started_on")?
-                    .and_then(|v| String::from_utf8(v).ok())
-                    .and_then(|s| s.parse().ok())
-                    .unwrap_or(today);
-                Ok(close::missed_days(conn, today, started_on)?)
-            })
+            .write(move |tx| close::close_through(tx, through, now))
             .await?;
-        let mut closed = Vec::with_capacity(missed.len());
-        for date in missed {
-            closed.push(self.close(date).await?);
+        for day in &closed {
+            tracing::info!(date = %day.date, payouts = day.payouts, paid_cents = day.paid_cents, "day closed");
+        }
+        if closed.iter().any(|day| day.payouts > 0) {
+            self.mail_due.notify_one();
         }
         Ok(closed)
     }
@@ -233,29 +245,43 @@ impl Accounting {
         Ok(page.page(rows, |p| p.id))
     }
 
-    /// The day closer and the mail sender. First applies the events already waiting, so
-    /// days missed while the server was down close with everything that happened in them;
-    /// then, every `tick`, closes any day that has ended (midnight in the company's zone)
-    /// and sends due payout e-mails.
-    pub async fn run_background(
+    /// Closes every day that has ended (midnight in the company's zone), checking every
+    /// `tick`. At start it first lets the consumers apply the events already waiting (for at
+    /// most a minute), so days missed while the server was down close with everything that
+    /// happened in them.
+    pub async fn run_day_closer(
         self,
         events: EventSystem,
         mut shutdown: watch::Receiver<bool>,
         tick: std::time::Duration,
     ) {
-        if let Err(e) = events.drain().await {
-            tracing::error!(error = %e, "applying waiting events before closing missed days");
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+        while tokio::time::Instant::now() < deadline && !*shutdown.borrow() {
+            if events.status().await.map(|s| s.caught_up).unwrap_or(false) {
+                break;
+            }
+            tokio::time::sleep(tick).await;
         }
         loop {
             if *shutdown.borrow() {
                 return;
             }
-            match self.close_missed_days().await {
-                Ok(closed) if !closed.is_empty() => {
-                    tracing::info!(days = closed.len(), "closed ended days");
-                }
-                Ok(_) => {}
-                Err(e) => tracing::error!(error = %e, "closing ended days"),
+            if let Err(e) = self.close_missed_days().await {
+                tracing::error!(error = %e, "closing ended days");
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(tick) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+    }
+
+    /// Sends payout e-mails as they fall due: at once after a close, and retries later.
+    /// Its own task, so a slow mail server never delays closing a day.
+    pub async fn run_mailer(self, mut shutdown: watch::Receiver<bool>, tick: std::time::Duration) {
+        loop {
+            if *shutdown.borrow() {
+                return;
             }
             if let Err(e) = mail::send_due(&self.db, &self.mailer, &self.clock).await {
                 tracing::error!(error = %e, "sending payout e-mails");

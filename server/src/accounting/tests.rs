@@ -272,3 +272,43 @@ async fn the_billing_day_follows_the_company_time_zone() {
     books.assign(Uuid::now_v7(), ann, at(2, 20)).await;
     assert_eq!(books.rows(ann).await[0].2, date(3));
 }
+
+#[tokio::test]
+async fn closing_a_day_first_closes_every_open_day_before_it() {
+    let books = Books::new();
+    books
+        .db
+        .write(|tx| {
+            store::set_meta_if_absent(tx, "started_on", b"2026-05-02").map_err(DbError::from)
+        })
+        .await
+        .unwrap();
+    let ann = books.worker().await;
+    let task = Uuid::now_v7();
+    books.assign(task, ann, at(2, 9)).await;
+    books.complete(task, ann, at(2, 10)).await;
+    let owed = books.balance(ann).await;
+
+    // Day 4 is closed on demand while days 2 and 3 are still open.
+    let closed = books
+        .db
+        .write(|tx| super::close::close_through(tx, date(4), at(4, 12)))
+        .await
+        .unwrap();
+    let dates: Vec<NaiveDate> = closed.iter().map(|c| c.date).collect();
+    assert_eq!(dates, [date(2), date(3), date(4)]);
+    assert_eq!((closed[0].payouts, closed[0].paid_cents), (1, owed));
+    assert_eq!(
+        closed[1].payouts + closed[2].payouts,
+        0,
+        "nothing is paid twice"
+    );
+    assert_eq!(books.balance(ann).await, 0);
+    // Closing an earlier day afterwards finds nothing to do.
+    let again = books
+        .db
+        .write(|tx| super::close::close_through(tx, date(3), at(4, 13)))
+        .await
+        .unwrap();
+    assert!(again.is_empty());
+}

@@ -99,7 +99,14 @@ impl Auth {
                     role: new.role,
                     active: true,
                 };
-                store::insert(tx, &user, &hash, now)?;
+                // The shell's `user add` may have taken the name since the check above.
+                store::insert(tx, &user, &hash, now).map_err(|e| match e.sqlite_error_code() {
+                    Some(rusqlite::ErrorCode::ConstraintViolation) => Error::conflict(
+                        "username_taken",
+                        format!("`username` `{}` is taken", user.username),
+                    ),
+                    _ => e.into(),
+                })?;
                 Outbox::publish(tx, user_created(&user), now)?;
                 Ok(user)
             })

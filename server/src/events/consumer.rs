@@ -166,7 +166,9 @@ impl Consumer {
         }
         let count = events.len();
         match self.apply(position, events).await {
-            Ok(()) => Ok(Step::Applied(count)),
+            Ok(true) => Ok(Step::Applied(count)),
+            // Another runner or a rewind moved the position: start over from it.
+            Ok(false) => Ok(Step::Applied(0)),
             Err(BatchError::Db(e)) => Err(e),
             Err(BatchError::Failed {
                 mut events,
@@ -177,22 +179,24 @@ impl Consumer {
                 // then give the failing one its retries.
                 let failing = events.remove(index);
                 events.truncate(index);
-                if !events.is_empty() {
+                let mut before_failing = position;
+                if let Some(last) = events.last().map(|e| e.seq) {
                     match self.apply(position, events).await {
-                        Ok(()) => {}
+                        Ok(true) => before_failing = last,
                         Err(BatchError::Db(e)) => return Err(e),
-                        // A handler that fails only sometimes: start over from the position.
-                        Err(BatchError::Failed { .. }) => return Ok(Step::Applied(0)),
+                        // Moved meanwhile, or a handler that fails only sometimes: start over.
+                        Ok(false) | Err(BatchError::Failed { .. }) => return Ok(Step::Applied(0)),
                     }
                 }
-                self.retry_or_park(failing, failure).await?;
+                self.retry_or_park(before_failing, failing, failure).await?;
                 Ok(Step::Applied(index + 1))
             }
         }
     }
 
     /// Applies `events`, which follow `position`, in one transaction of their own.
-    async fn apply(&self, position: i64, events: Vec<LoggedEvent>) -> Result<(), BatchError> {
+    /// `Ok(false)`: the position is no longer `position`, nothing was applied.
+    async fn apply(&self, position: i64, events: Vec<LoggedEvent>) -> Result<bool, BatchError> {
         let (name, handler, clock) = (self.name.clone(), self.handler.clone(), self.clock.clone());
         self.db
             .write_exclusive(move |tx| {
@@ -229,16 +233,22 @@ impl Consumer {
         Ok(())
     }
 
-    async fn retry_or_park(&self, event: LoggedEvent, mut failure: Failure) -> Result<(), DbError> {
+    /// Retries `event` (which follows position `before`) with backoff, then parks it.
+    /// Gives up quietly if the position moves meanwhile: the event will be fetched again.
+    async fn retry_or_park(
+        &self,
+        before: i64,
+        event: LoggedEvent,
+        mut failure: Failure,
+    ) -> Result<(), DbError> {
         let mut attempts = 1;
         let mut backoff = self.retry.first_backoff;
         while matches!(failure, Failure::Transient(_)) && attempts < self.retry.attempts {
             tokio::time::sleep(backoff).await;
             backoff *= 2;
             attempts += 1;
-            let expected = self.position().await?;
-            match self.apply(expected, vec![event.clone()]).await {
-                Ok(()) => return Ok(()),
+            match self.apply(before, vec![event.clone()]).await {
+                Ok(_) => return Ok(()),
                 Err(BatchError::Db(e)) => return Err(e),
                 Err(BatchError::Failed { failure: again, .. }) => failure = again,
             }
@@ -256,9 +266,9 @@ impl Consumer {
         let message = failure.message().to_owned();
         self.db
             .write(move |tx| -> Result<(), DbError> {
-                // Another runner of this consumer (a drain beside the running task) may have
-                // dealt with the event meanwhile: park it only while the position is still before it.
-                if read_position(tx, &name)? >= event.seq {
+                // Park it only while the position still stands right before it: another
+                // runner or a rewind may have moved on meanwhile.
+                if read_position(tx, &name)? != before {
                     return Ok(());
                 }
                 tx.execute(
@@ -314,9 +324,9 @@ fn apply_batch(
     clock: &SharedClock,
     expected_position: i64,
     events: Vec<LoggedEvent>,
-) -> Result<(), BatchError> {
+) -> Result<bool, BatchError> {
     if read_position(tx, consumer).map_err(DbError::from)? != expected_position {
-        return Ok(());
+        return Ok(false);
     }
     let now = clock.now();
     for (index, event) in events.iter().enumerate() {
@@ -335,7 +345,7 @@ fn apply_batch(
     if let Some(last) = events.last() {
         write_position(tx, consumer, last.seq).map_err(DbError::from)?;
     }
-    Ok(())
+    Ok(true)
 }
 
 enum ApplyError {
@@ -362,9 +372,19 @@ fn apply_one(
     }
     schema::validate(envelope)
         .map_err(|e| ApplyError::Failed(Failure::Permanent(e.to_string())))?;
-    handler
-        .handle(tx, envelope)
-        .map_err(|e| ApplyError::Failed(Failure::Transient(format!("{e:#}"))))?;
+    // A panicking handler is a failing handler: retried, then parked, never a stalled consumer.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        handler.handle(tx, envelope)
+    }))
+    .unwrap_or_else(|panic| {
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        Err(anyhow::anyhow!("the handler panicked: {what}"))
+    })
+    .map_err(|e| ApplyError::Failed(Failure::Transient(format!("{e:#}"))))?;
     tx.prepare_cached("INSERT INTO inbox (consumer, event_id, applied_at) VALUES (?1, ?2, ?3)")?
         .execute(params![consumer, envelope.event_id, now])?;
     Ok(())

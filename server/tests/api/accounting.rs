@@ -263,7 +263,15 @@ async fn money_endpoints_admit_their_roles() {
     }
     let (status, _) = app.get("/api/v1/accounting/payments", &ann.token).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, body) = app
+        .get(
+            &format!("/api/v1/accounting/accounts/{}/log", uuid::Uuid::now_v7()),
+            &acc.token,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
     for (query, field) in [
+        ("to=-262144-01-01", "to"),
         ("from=2026-02-30", "from"),
         ("from=2026-05-02&to=2026-05-01", "from"),
         ("from=2020-01-01&to=2026-01-01", "from"),
