@@ -23,6 +23,9 @@ struct Counting {
 impl Handler for Counting {
     fn handle(&self, tx: &Tx<'_>, event: &Envelope) -> anyhow::Result<()> {
         let user: UserCreated = event.payload()?;
+        if user.username.starts_with("panic") && self.poisoned.load(Ordering::SeqCst) {
+            panic!("choked on {}", user.username);
+        }
         if user.username.starts_with("poison") && self.poisoned.load(Ordering::SeqCst) {
             anyhow::bail!("cannot digest {}", user.username);
         }
@@ -209,4 +212,22 @@ async fn a_running_consumer_wakes_on_new_events() {
     }
     stop.send(true).unwrap();
     while tasks.join_next().await.is_some() {}
+}
+
+#[tokio::test]
+async fn a_panicking_handler_is_retried_and_parked_like_a_failing_one() {
+    let f = fixture();
+    publish(&f.producer, "ann").await;
+    publish(&f.producer, "panic-attack").await;
+    publish(&f.producer, "bob").await;
+    f.events.drain().await.unwrap();
+    assert_eq!(count(&f.consumer_db).await, 2);
+    let parked = f.events.dead_letters(None).await.unwrap();
+    assert_eq!(parked.len(), 1);
+    assert_eq!(parked[0].attempts, 3);
+    assert!(
+        parked[0].error.contains("panicked: choked on panic-attack"),
+        "{}",
+        parked[0].error
+    );
 }
