@@ -9,7 +9,6 @@ use crate::app::{App, Command, Data, Event, Fetch, Reply};
 use crate::config::Store;
 use crate::terminal::Tui;
 use crate::ui;
-use ates_shared::api::TaskStatus;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -158,15 +157,9 @@ pub async fn run_fetch(client: &Client, fetch: Fetch) -> Result<Data, ApiError> 
                 .await?,
         ),
         Fetch::Board => Data::Tasks(client.tasks(&TaskQuery::default()).await?),
-        Fetch::OpenCount => Data::Count(
-            client
-                .tasks(&TaskQuery {
-                    status: Some(TaskStatus::Open),
-                    mine: false,
-                })
-                .await?
-                .len(),
-        ),
+        Fetch::OpenCount => {
+            Data::Count(usize::try_from(client.task_counts().await?.open).unwrap_or(usize::MAX))
+        }
         Fetch::MyAccount => Data::MyAccount(client.my_account().await?),
         Fetch::Accounts => Data::Accounts(client.accounts().await?),
         Fetch::Log(user) => Data::Log(client.audit_log(user).await?),

@@ -21,6 +21,7 @@ use utoipa::{Modify, OpenApi};
         crate::tracker::routes::get_task,
         crate::tracker::routes::complete_task,
         crate::tracker::routes::reshuffle,
+        crate::tracker::routes::task_counts,
         crate::accounting::routes::my_account,
         crate::accounting::routes::accounts,
         crate::accounting::routes::account_log,

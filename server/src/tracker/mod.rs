@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::events::Outbox;
 use crate::http::extract::Caller;
 use crate::paging::PageRequest;
-use ates_shared::api::{NewTask, Page, ReshuffleResult, Task, TaskStatus};
+use ates_shared::api::{NewTask, Page, ReshuffleResult, Task, TaskCounts, TaskStatus};
 use ates_shared::events::tracker::{TaskAssigned, TaskCompleted, TaskCreated};
 use std::sync::Arc;
 use uuid::Uuid;
@@ -100,6 +100,14 @@ impl Tracker {
                     .ok_or_else(|| Error::Internal(anyhow::anyhow!("task {id} vanished")))
             })
             .await
+    }
+
+    pub async fn counts(&self) -> Result<TaskCounts> {
+        let (open, done) = self
+            .db
+            .read(|conn| store::counts(conn).map_err(DbError::from))
+            .await?;
+        Ok(TaskCounts { open, done })
     }
 
     pub async fn get_task(&self, id: Uuid) -> Result<Task> {

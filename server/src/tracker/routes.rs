@@ -6,7 +6,7 @@ use crate::http::AppState;
 use crate::http::extract::{AppJson, AppQuery, Caller, parse_id};
 use crate::paging::PageRequest;
 use ates_shared::Role;
-use ates_shared::api::{ErrorBody, NewTask, Page, ReshuffleResult, Task, TaskFilter};
+use ates_shared::api::{ErrorBody, NewTask, Page, ReshuffleResult, Task, TaskCounts, TaskFilter};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
@@ -17,6 +17,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/tasks", get(list_tasks).post(create_task))
         .route("/api/v1/tasks/reshuffle", post(reshuffle))
+        .route("/api/v1/tasks/counts", get(task_counts))
         .route("/api/v1/tasks/{id}", get(get_task))
         .route("/api/v1/tasks/{id}/complete", post(complete_task))
 }
@@ -59,6 +60,16 @@ pub async fn list_tasks(
             .list_tasks(filter.status, assignee, page)
             .await?,
     ))
+}
+
+/// How many tasks are open and done.
+#[utoipa::path(get, path = "/api/v1/tasks/counts", tag = "tracker", security(("bearer" = [])),
+    responses((status = 200, body = TaskCounts), (status = 401, body = ErrorBody)))]
+pub async fn task_counts(
+    State(state): State<AppState>,
+    _caller: Caller,
+) -> Result<Json<TaskCounts>> {
+    Ok(Json(state.tracker.counts().await?))
 }
 
 /// One task.

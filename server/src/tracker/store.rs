@@ -193,3 +193,13 @@ pub fn list_tasks(
     let rows = stmt.query_map(rusqlite::params_from_iter(args.iter()), task_from_row)?;
     rows.collect()
 }
+
+/// How many tasks are open and done.
+pub fn counts(conn: &Connection) -> rusqlite::Result<(u64, u64)> {
+    let count = |status: &str| -> rusqlite::Result<u64> {
+        conn.prepare_cached("SELECT count(*) FROM tasks WHERE status = ?1")?
+            .query_row([status], |r| r.get::<_, i64>(0))
+            .map(|n| n.max(0) as u64)
+    };
+    Ok((count("open")?, count("done")?))
+}

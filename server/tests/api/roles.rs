@@ -69,6 +69,7 @@ async fn every_endpoint_admits_exactly_its_roles() {
             201,
         ),
         endpoint(Method::GET, "/api/v1/tasks", None, EVERYONE, 200),
+        endpoint(Method::GET, "/api/v1/tasks/counts", None, EVERYONE, 200),
         endpoint(
             Method::GET,
             "/api/v1/tasks?assignee=me",

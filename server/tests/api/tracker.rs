@@ -78,6 +78,9 @@ async fn the_whole_flow_from_users_to_a_completed_task() {
         (after.assignee.id, after.status),
         (ann.user.id, TaskStatus::Done)
     );
+    let counts: ates_shared::api::TaskCounts =
+        app.get_ok("/api/v1/tasks/counts", &boss.token).await;
+    assert_eq!((counts.open, counts.done), (29, 1));
     let done_list = app.all_tasks(&boss.token, "&status=done").await;
     assert_eq!(
         done_list.iter().map(|t| t.id).collect::<Vec<_>>(),

@@ -64,3 +64,10 @@ pub struct TaskFilter {
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }
+
+/// `GET /api/v1/tasks/counts`: how many tasks are open and done (e.g. how many a reshuffle moves).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct TaskCounts {
+    pub open: u64,
+    pub done: u64,
+}

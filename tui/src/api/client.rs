@@ -5,7 +5,7 @@ use super::ApiError;
 use ates_shared::api::{
     Account, AnalyticsSummary, CloseDayResult, CreateUser, DeadLetter, Earnings, Entry,
     EventsStatus, LoginRequest, LoginResponse, MostExpensive, MyAccount, NewTask, Page,
-    ReshuffleResult, Task, TaskStatus, UpdateUser, User,
+    ReshuffleResult, Task, TaskCounts, TaskStatus, UpdateUser, User,
 };
 use chrono::NaiveDate;
 use reqwest::Method;
@@ -170,6 +170,11 @@ impl Client {
             format!("/api/v1/tasks?{}", params.join("&"))
         };
         self.all(&path).await
+    }
+
+    /// How many tasks are open and done, without downloading them.
+    pub async fn task_counts(&self) -> Result<TaskCounts, ApiError> {
+        self.get("/api/v1/tasks/counts").await
     }
 
     pub async fn create_task(&self, task: &NewTask) -> Result<Task, ApiError> {
