@@ -1,33 +1,15 @@
-use crate::helpers::{Popug, TestApp};
+use crate::helpers::TestApp;
 use ates_shared::Role;
 use ates_shared::api::{
-    Account, CloseDayResult, Earnings, Entry, EntryKind, MailStatus, MyAccount, Page, Payment, Task,
+    Account, CloseDayResult, Earnings, Entry, EntryKind, MailStatus, MyAccount, Page, Payment,
 };
 use reqwest::StatusCode;
 use serde_json::json;
 
-/// A worker who holds one task and completed it: reward (>= $20) beats fee (<= $20).
-async fn worker_in_profit(app: &TestApp, name: &str) -> (Popug, Task) {
-    let popug = app.popug(name, Role::Worker).await;
-    let task = app
-        .create_task(&popug.token, &format!("{name}'s job"))
-        .await;
-    let (status, body) = app
-        .post(
-            &format!("/api/v1/tasks/{}/complete", task.id),
-            &popug.token,
-            json!({}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    app.settle().await;
-    (popug, task)
-}
-
 #[tokio::test]
 async fn fees_and_rewards_reach_the_workers_account_and_audit_log() {
     let app = TestApp::spawn().await;
-    let (ann, task) = worker_in_profit(&app, "ann").await;
+    let (ann, task) = app.worker_in_profit("ann").await;
     let me: MyAccount = app.get_ok("/api/v1/accounting/me", &ann.token).await;
     let kinds: Vec<EntryKind> = me.log.iter().map(|e| e.kind).collect();
     assert_eq!(kinds, [EntryKind::Reward, EntryKind::Fee], "newest first");
@@ -93,7 +75,7 @@ async fn a_reshuffle_bills_every_reassignment() {
 #[tokio::test]
 async fn closing_the_day_twice_pays_once_and_mails_the_worker() {
     let app = TestApp::spawn().await;
-    let (ann, _) = worker_in_profit(&app, "ann").await;
+    let (ann, _) = app.worker_in_profit("ann").await;
     // Bob holds nothing: only ann is paid.
     app.popug("bob", Role::Worker).await;
     let before: MyAccount = app.get_ok("/api/v1/accounting/me", &ann.token).await;

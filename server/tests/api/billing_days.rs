@@ -4,26 +4,8 @@
 use crate::helpers::TestApp;
 use ates_server::clock::ManualClock;
 use ates_server::db::DbError;
-use ates_shared::Role;
 use ates_shared::api::{Entry, EntryKind, MyAccount, Page, Payment};
 use chrono::{NaiveDate, TimeZone, Utc};
-use reqwest::StatusCode;
-use serde_json::json;
-
-async fn earn_something(app: &TestApp, name: &str) -> crate::helpers::Popug {
-    let popug = app.popug(name, Role::Worker).await;
-    let task = app.create_task(&popug.token, "a job").await;
-    let (status, body) = app
-        .post(
-            &format!("/api/v1/tasks/{}/complete", task.id),
-            &popug.token,
-            json!({}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    app.settle().await;
-    popug
-}
 
 #[tokio::test]
 async fn the_day_closes_at_midnight_in_the_company_time_zone() {
@@ -39,7 +21,7 @@ async fn the_day_closes_at_midnight_in_the_company_time_zone() {
         c.timezone = new_york
     })
     .await;
-    let ann = earn_something(&app, "ann").await;
+    let ann = app.worker_in_profit("ann").await.0;
     let before: MyAccount = app.get_ok("/api/v1/accounting/me", &ann.token).await;
     assert!(before.balance_cents > 0);
     let march_10 = NaiveDate::from_ymd_opt(2026, 3, 10).unwrap();
@@ -70,7 +52,7 @@ async fn the_day_closes_at_midnight_in_the_company_time_zone() {
 async fn days_missed_while_the_server_was_down_are_closed_at_start_oldest_first() {
     let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 6, 1, 12, 0, 0).unwrap());
     let app = TestApp::spawn_configured(tempfile::tempdir().unwrap(), clock.clone(), |_| {}).await;
-    let ann = earn_something(&app, "ann").await;
+    let ann = app.worker_in_profit("ann").await.0;
     let owed: MyAccount = app.get_ok("/api/v1/accounting/me", &ann.token).await;
     let dir = app.stop().await;
 

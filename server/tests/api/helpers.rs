@@ -166,6 +166,25 @@ impl TestApp {
         Popug { user, token }
     }
 
+    /// A worker who holds one task and completed it, with everything applied: in profit,
+    /// since a reward (>= $20) beats a fee (<= $20).
+    pub async fn worker_in_profit(&self, name: &str) -> (Popug, Task) {
+        let popug = self.popug(name, Role::Worker).await;
+        let task = self
+            .create_task(&popug.token, &format!("{name}'s job"))
+            .await;
+        let (status, body) = self
+            .post(
+                &format!("/api/v1/tasks/{}/complete", task.id),
+                &popug.token,
+                json!({}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        self.settle().await;
+        (popug, task)
+    }
+
     /// Waits until every consumer has applied every event (reads are then up to date).
     pub async fn settle(&self) {
         let deadline = Instant::now() + Duration::from_secs(20);
