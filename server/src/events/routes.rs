@@ -2,13 +2,15 @@
 
 use crate::error::Result;
 use crate::http::AppState;
-use crate::http::extract::{AppJson, Caller, parse_id};
+use crate::http::extract::{AppJson, AppQuery, Caller, parse_id};
+use crate::paging::PageRequest;
 use ates_shared::Role;
-use ates_shared::api::{DeadLetter, ErrorBody, EventsStatus, Page, Rewind};
+use ates_shared::api::{DeadLetter, DeadLetterStatus, ErrorBody, EventsStatus, Page, Rewind};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use serde::Deserialize;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -32,19 +34,30 @@ pub async fn events_status(
     Ok(Json(state.events.status().await?))
 }
 
-/// Events that failed every retry, newest first (parked and already replayed).
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DeadLetterQuery {
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+    /// `parked` (waiting for an admin) or `resolved` (replayed); both when absent.
+    pub status: Option<DeadLetterStatus>,
+}
+
+/// Events that failed every retry, newest first.
 #[utoipa::path(get, path = "/api/v1/system/dead-letters", tag = "system", security(("bearer" = [])),
-    responses((status = 200, body = Page<DeadLetter>), (status = 403, body = ErrorBody)))]
+    params(DeadLetterQuery), responses((status = 200, body = Page<DeadLetter>), (status = 403, body = ErrorBody)))]
 pub async fn dead_letters(
     State(state): State<AppState>,
     caller: Caller,
+    AppQuery(query): AppQuery<DeadLetterQuery>,
 ) -> Result<Json<Page<DeadLetter>>> {
     caller.require(&[Role::Admin])?;
-    let items = state.events.dead_letters(None).await?;
-    Ok(Json(Page {
-        items,
-        next_cursor: None,
-    }))
+    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
+    // Dead letters are few and spread over the consumers' databases: merge, then page.
+    let mut items = state.events.dead_letters(query.status).await?;
+    items.retain(|d| page.after.is_none_or(|after| d.id < after));
+    items.truncate(page.fetch() as usize);
+    Ok(Json(page.page(items, |d| d.id)))
 }
 
 /// Apply a dead letter again; 409 `replay_failed` if it still fails.

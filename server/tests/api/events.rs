@@ -212,6 +212,25 @@ async fn a_poisoned_event_is_parked_shown_to_the_admin_and_refused_on_replay() {
     let (_, letters) = app.get("/api/v1/system/dead-letters", &app.admin).await;
     let letters = letters["items"].as_array().unwrap().clone();
     assert_eq!(letters.len(), 2);
+    let (_, first) = app
+        .get("/api/v1/system/dead-letters?limit=1", &app.admin)
+        .await;
+    let cursor = first["next_cursor"].as_str().expect("a second page");
+    let (_, second) = app
+        .get(
+            &format!("/api/v1/system/dead-letters?limit=1&cursor={cursor}"),
+            &app.admin,
+        )
+        .await;
+    assert_eq!(
+        [&first["items"][0]["id"], &second["items"][0]["id"]],
+        [&letters[0]["id"], &letters[1]["id"]]
+    );
+    assert!(second["next_cursor"].is_null());
+    let (_, resolved) = app
+        .get("/api/v1/system/dead-letters?status=resolved", &app.admin)
+        .await;
+    assert_eq!(resolved["items"].as_array().unwrap().len(), 0);
     assert!(
         letters[0]["error"].as_str().unwrap().contains("user_id"),
         "{letters:?}"
