@@ -10,24 +10,16 @@ pub struct UsersCopy;
 
 impl Handler for UsersCopy {
     fn handle(&self, tx: &Tx<'_>, event: &Envelope) -> anyhow::Result<()> {
-        let user = if event.is::<UserCreated>() {
-            let u: UserCreated = event.payload()?;
-            UserCopy {
-                id: u.user_id,
-                username: u.username,
-                role: u.role,
-                active: u.active,
-            }
-        } else if event.is::<UserUpdated>() {
-            let u: UserUpdated = event.payload()?;
-            UserCopy {
-                id: u.user_id,
-                username: u.username,
-                role: u.role,
-                active: u.active,
-            }
-        } else {
+        // Both events carry the whole record in the same shape.
+        if !(event.is::<UserCreated>() || event.is::<UserUpdated>()) {
             return Ok(());
+        }
+        let u: UserUpdated = event.payload()?;
+        let user = UserCopy {
+            id: u.user_id,
+            username: u.username,
+            role: u.role,
+            active: u.active,
         };
         store::upsert_user(tx, &user)?;
         Ok(())

@@ -50,14 +50,7 @@ async fn a_taken_username_is_a_conflict() {
 async fn a_deactivated_user_cannot_log_in() {
     let app = TestApp::spawn().await;
     let ann = app.popug("ann", Role::Worker).await;
-    let (status, body) = app
-        .call(
-            Method::PATCH,
-            &format!("/api/v1/users/{}", ann.user.id),
-            Some(&app.admin),
-            Some(json!({"active": false})),
-        )
-        .await;
+    let (status, body) = app.patch_user(ann.user.id, json!({"active": false})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["active"], false);
     let (status, _) = app
@@ -76,27 +69,13 @@ async fn the_last_admin_cannot_be_demoted_or_deactivated() {
     let app = TestApp::spawn().await;
     let me: User = app.get_ok("/api/v1/auth/me", &app.admin).await;
     for change in [json!({"role": "worker"}), json!({"active": false})] {
-        let (status, body) = app
-            .call(
-                Method::PATCH,
-                &format!("/api/v1/users/{}", me.id),
-                Some(&app.admin),
-                Some(change),
-            )
-            .await;
+        let (status, body) = app.patch_user(me.id, change).await;
         assert_eq!(status, StatusCode::CONFLICT, "{body}");
         assert_eq!(body["error"]["code"], "last_admin");
     }
     // With a second admin, the first may step down.
     app.popug("root", Role::Admin).await;
-    let (status, body) = app
-        .call(
-            Method::PATCH,
-            &format!("/api/v1/users/{}", me.id),
-            Some(&app.admin),
-            Some(json!({"role": "manager"})),
-        )
-        .await;
+    let (status, body) = app.patch_user(me.id, json!({"role": "manager"})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
 }
 

@@ -2,7 +2,7 @@
 
 use crate::helpers::TestApp;
 use ates_shared::Role;
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -61,14 +61,7 @@ async fn bad_bodies_are_refused_with_the_field_named() {
             "{body}: `{message}` should name {field}"
         );
     }
-    let (status, reply) = app
-        .call(
-            Method::PATCH,
-            &format!("/api/v1/users/{}", ann.user.id),
-            Some(&app.admin),
-            Some(json!({"role": "king"})),
-        )
-        .await;
+    let (status, reply) = app.patch_user(ann.user.id, json!({"role": "king"})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(reply["error"]["message"].as_str().unwrap().contains("role"));
     assert!(
@@ -118,21 +111,10 @@ async fn unknown_ids_are_404_and_bad_queries_name_the_parameter() {
         assert_eq!(status, StatusCode::NOT_FOUND, "{path}: {body}");
         assert_eq!(body["error"]["code"], "not_found");
     }
-    let (status, _) = app
-        .post(
-            &format!("/api/v1/tasks/{}/complete", Uuid::now_v7()),
-            &ann.token,
-            json!({}),
-        )
-        .await;
+    let (status, _) = app.complete(&ann.token, Uuid::now_v7()).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, _) = app
-        .call(
-            Method::PATCH,
-            &format!("/api/v1/users/{}", Uuid::now_v7()),
-            Some(&app.admin),
-            Some(json!({"active": false})),
-        )
+        .patch_user(Uuid::now_v7(), json!({"active": false}))
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 

@@ -68,13 +68,8 @@ async fn a_rewound_consumer_gets_the_log_again_and_changes_nothing() {
     let ann = app.popug("ann", Role::Worker).await;
     let boss = app.popug("boss", Role::Worker).await;
     // Boss becomes a manager: replaying must not resurrect the old role.
-    app.call(
-        reqwest::Method::PATCH,
-        &format!("/api/v1/users/{}", boss.user.id),
-        Some(&app.admin),
-        Some(json!({"role": "manager"})),
-    )
-    .await;
+    app.patch_user(boss.user.id, json!({"role": "manager"}))
+        .await;
     app.settle().await;
     let before = inbox_rows(&app).await;
 
@@ -88,15 +83,7 @@ async fn a_rewound_consumer_gets_the_log_again_and_changes_nothing() {
     assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
     app.settle().await;
     assert_eq!(inbox_rows(&app).await, before);
-    for i in 0..10 {
-        assert_eq!(
-            app.create_task(&app.admin, &format!("t{i}"))
-                .await
-                .assignee
-                .id,
-            ann.user.id
-        );
-    }
+    app.assert_new_tasks_go_to(ann.user.id).await;
 }
 
 #[tokio::test]

@@ -166,6 +166,36 @@ impl TestApp {
         Popug { user, token }
     }
 
+    /// The admin changes a user (`PATCH /api/v1/users/{id}`).
+    pub async fn patch_user(&self, id: uuid::Uuid, change: Value) -> (StatusCode, Value) {
+        self.call(
+            Method::PATCH,
+            &format!("/api/v1/users/{id}"),
+            Some(&self.admin),
+            Some(change),
+        )
+        .await
+    }
+
+    /// `token`'s holder completes the task.
+    pub async fn complete(&self, token: &str, task: uuid::Uuid) -> (StatusCode, Value) {
+        self.post(&format!("/api/v1/tasks/{task}/complete"), token, json!({}))
+            .await
+    }
+
+    /// The next ten tasks all go to `user` (the only one who may take them).
+    pub async fn assert_new_tasks_go_to(&self, user: uuid::Uuid) {
+        for i in 0..10 {
+            assert_eq!(
+                self.create_task(&self.admin, &format!("t{i}"))
+                    .await
+                    .assignee
+                    .id,
+                user
+            );
+        }
+    }
+
     /// A worker who holds one task and completed it, with everything applied: in profit,
     /// since a reward (>= $20) beats a fee (<= $20).
     pub async fn worker_in_profit(&self, name: &str) -> (Popug, Task) {
@@ -173,13 +203,7 @@ impl TestApp {
         let task = self
             .create_task(&popug.token, &format!("{name}'s job"))
             .await;
-        let (status, body) = self
-            .post(
-                &format!("/api/v1/tasks/{}/complete", task.id),
-                &popug.token,
-                json!({}),
-            )
-            .await;
+        let (status, body) = self.complete(&popug.token, task.id).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         self.settle().await;
         (popug, task)

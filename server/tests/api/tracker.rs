@@ -1,7 +1,7 @@
 use crate::helpers::TestApp;
 use ates_shared::Role;
 use ates_shared::api::{ReshuffleResult, Task, TaskStatus};
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::json;
 use std::collections::{HashMap, HashSet};
 
@@ -39,32 +39,14 @@ async fn the_whole_flow_from_users_to_a_completed_task() {
     let task = mine
         .first()
         .expect("30 tasks over 2 people: ann has some (p = 1 - 2^-30)");
-    let (status, body) = app
-        .post(
-            &format!("/api/v1/tasks/{}/complete", task.id),
-            &acc.token,
-            json!({}),
-        )
-        .await;
+    let (status, body) = app.complete(&acc.token, task.id).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
-    let (status, body) = app
-        .post(
-            &format!("/api/v1/tasks/{}/complete", task.id),
-            &ann.token,
-            json!({}),
-        )
-        .await;
+    let (status, body) = app.complete(&ann.token, task.id).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let done: Task = serde_json::from_value(body).unwrap();
     assert_eq!(done.status, TaskStatus::Done);
     assert!(done.completed_at.is_some());
-    let (status, body) = app
-        .post(
-            &format!("/api/v1/tasks/{}/complete", task.id),
-            &ann.token,
-            json!({}),
-        )
-        .await;
+    let (status, body) = app.complete(&ann.token, task.id).await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(body["error"]["code"], "already_done");
 
@@ -139,27 +121,14 @@ async fn a_promoted_user_keeps_tasks_until_the_next_reshuffle_and_gets_no_new_on
     assert_eq!(task.assignee.id, ann.user.id);
     let bob = app.popug("bob", Role::Worker).await;
 
-    app.call(
-        Method::PATCH,
-        &format!("/api/v1/users/{}", ann.user.id),
-        Some(&app.admin),
-        Some(json!({"role": "manager"})),
-    )
-    .await;
+    app.patch_user(ann.user.id, json!({"role": "manager"}))
+        .await;
     app.settle().await;
     let kept: Task = app
         .get_ok(&format!("/api/v1/tasks/{}", task.id), &app.admin)
         .await;
     assert_eq!(kept.assignee.id, ann.user.id, "keeps it until a reshuffle");
-    for i in 0..10 {
-        assert_eq!(
-            app.create_task(&app.admin, &format!("t{i}"))
-                .await
-                .assignee
-                .id,
-            bob.user.id
-        );
-    }
+    app.assert_new_tasks_go_to(bob.user.id).await;
     app.post("/api/v1/tasks/reshuffle", &app.admin, json!({}))
         .await;
     let moved: Task = app
@@ -173,23 +142,9 @@ async fn a_deactivated_user_gets_no_new_tasks() {
     let app = TestApp::spawn().await;
     let ann = app.popug("ann", Role::Worker).await;
     let bob = app.popug("bob", Role::Worker).await;
-    app.call(
-        Method::PATCH,
-        &format!("/api/v1/users/{}", ann.user.id),
-        Some(&app.admin),
-        Some(json!({"active": false})),
-    )
-    .await;
+    app.patch_user(ann.user.id, json!({"active": false})).await;
     app.settle().await;
-    for i in 0..10 {
-        assert_eq!(
-            app.create_task(&app.admin, &format!("t{i}"))
-                .await
-                .assignee
-                .id,
-            bob.user.id
-        );
-    }
+    app.assert_new_tasks_go_to(bob.user.id).await;
 }
 
 #[tokio::test]
