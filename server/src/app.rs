@@ -3,15 +3,20 @@
 use crate::accounting::ledger::Ledger;
 use crate::accounting::mail::Mailer;
 use crate::accounting::{self, Accounting};
+use crate::analytics::{self, Analytics};
 use crate::auth::{self, Auth, token::Tokens};
 use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::db::Db;
+use crate::db::DbError;
+use crate::events::rebuild::{Progress, ReadModel, Rebuilds};
 use crate::events::transport::OutboxLog;
 use crate::events::{Consumer, EventSystem, schema};
 use crate::http::{self, AppState};
+use crate::lock::DataDirLock;
 use crate::tracker::{self, Tracker};
 use anyhow::Context as _;
+use ates_shared::api::RebuildContext;
 use std::future::Future;
 use std::path::Path;
 use std::sync::Arc;
@@ -24,6 +29,7 @@ pub struct Databases {
     pub auth: Db,
     pub tracker: Db,
     pub accounting: Db,
+    pub analytics: Db,
 }
 
 impl Databases {
@@ -34,6 +40,7 @@ impl Databases {
             auth: Db::open(dir, "auth", &auth::store::migrations())?,
             tracker: Db::open(dir, "tracker", &tracker::store::migrations())?,
             accounting: Db::open(dir, "accounting", &accounting::store::migrations())?,
+            analytics: Db::open(dir, "analytics", &analytics::store::migrations())?,
         })
     }
 
@@ -43,6 +50,7 @@ impl Databases {
             ("auth".into(), self.auth.clone()),
             ("tracker".into(), self.tracker.clone()),
             ("accounting".into(), self.accounting.clone()),
+            ("analytics".into(), self.analytics.clone()),
         ]
     }
 
@@ -52,8 +60,9 @@ impl Databases {
         clock: &SharedClock,
         ledger: Arc<accounting::ledger::Ledger>,
     ) -> Vec<Consumer> {
-        let auth_log: Arc<OutboxLog> = Arc::new(OutboxLog::new(self.auth.clone()));
-        let tracker_log: Arc<OutboxLog> = Arc::new(OutboxLog::new(self.tracker.clone()));
+        let log = |db: &Db| -> Arc<OutboxLog> { Arc::new(OutboxLog::new(db.clone())) };
+        let (auth_log, tracker_log) = (log(&self.auth), log(&self.tracker));
+        let projection = Arc::new(analytics::projection::Projection);
         vec![
             Consumer::new(
                 "tracker",
@@ -72,9 +81,40 @@ impl Databases {
             Consumer::new(
                 "accounting",
                 self.accounting.clone(),
-                tracker_log,
+                tracker_log.clone(),
                 ledger,
                 clock.clone(),
+            ),
+            Consumer::new(
+                "analytics",
+                self.analytics.clone(),
+                tracker_log,
+                projection.clone(),
+                clock.clone(),
+            ),
+            Consumer::new(
+                "analytics",
+                self.analytics.clone(),
+                log(&self.accounting),
+                projection,
+                clock.clone(),
+            ),
+        ]
+    }
+
+    /// The read models that can be rebuilt from the logs.
+    pub fn read_models(&self, ledger: Arc<accounting::ledger::Ledger>) -> Vec<ReadModel> {
+        vec![
+            accounting::replay::read_model(
+                self.accounting.clone(),
+                self.auth.clone(),
+                self.tracker.clone(),
+                ledger,
+            ),
+            analytics::read_model(
+                self.analytics.clone(),
+                self.tracker.clone(),
+                self.accounting.clone(),
             ),
         ]
     }
@@ -87,6 +127,7 @@ pub struct Contexts {
     pub auth: Auth,
     pub tracker: Tracker,
     pub accounting: Accounting,
+    pub analytics: Analytics,
     pub events: EventSystem,
 }
 
@@ -110,19 +151,57 @@ impl Contexts {
             timezone: config.timezone,
             seed: accounting.init().await?,
         });
-        let events = EventSystem::new(dbs.consumers(&clock, ledger), clock.clone());
-        let tracker = Tracker::new(dbs.tracker.clone(), clock);
+        let rebuilds = Rebuilds::new(dbs.read_models(ledger.clone()));
+        let events = EventSystem::new(dbs.consumers(&clock, ledger), rebuilds, clock.clone());
+        let tracker = Tracker::new(dbs.tracker.clone(), clock.clone());
+        let analytics = Analytics::new(dbs.analytics.clone(), clock, config.timezone);
         Ok(Contexts {
             dbs,
             auth,
             tracker,
             accounting,
+            analytics,
             events,
         })
     }
 }
 
+/// Rebuilds read models with no server running (`ates-server rebuild`): takes the data
+/// directory's lock, then rebuilds each of `which` in turn; `progress` makes a reporter for
+/// each.
+pub async fn rebuild_offline(
+    data_dir: &Path,
+    which: &[RebuildContext],
+    progress: impl Fn(RebuildContext) -> Box<dyn Fn(Progress) + Send + Sync>,
+) -> anyhow::Result<()> {
+    let _lock = DataDirLock::acquire(data_dir)?;
+    schema::compile_all();
+    let dbs = Databases::open(data_dir)?;
+    let seed = dbs
+        .accounting
+        .read(|conn| accounting::store::meta(conn, "pricing_seed").map_err(DbError::from))
+        .await?
+        .context("accounting has no price seed yet: start the server once before rebuilding")?;
+    // The time zone decides billing days of new events only; a rebuild replays decided ones.
+    let ledger = Arc::new(Ledger {
+        timezone: chrono_tz::UTC,
+        seed,
+    });
+    let models = dbs.read_models(ledger);
+    for context in which {
+        let model = models
+            .iter()
+            .find(|m| m.context == *context)
+            .with_context(|| format!("no read model `{context}`"))?;
+        let events = model.rebuild(progress(*context).as_ref()).await?;
+        tracing::info!(%context, events, "read model rebuilt");
+    }
+    Ok(())
+}
+
 pub struct Application {
+    /// Held while the server runs: an offline rebuild refuses to touch the directory.
+    _lock: DataDirLock,
     listener: TcpListener,
     state: AppState,
     deliver_events: bool,
@@ -135,6 +214,7 @@ impl Application {
         std::fs::create_dir_all(&config.data_dir).with_context(|| {
             format!("creating the data directory {}", config.data_dir.display())
         })?;
+        let lock = DataDirLock::acquire(&config.data_dir)?;
         let secret = jwt_secret(&config)?;
         let tokens = Arc::new(Tokens::new(secret.as_bytes(), config.token_ttl));
         let contexts = Contexts::open(&config, clock.clone(), tokens.clone()).await?;
@@ -152,12 +232,14 @@ impl Application {
             auth,
             tracker,
             accounting,
+            analytics,
             events,
         } = contexts;
         let state = AppState {
             auth,
             tracker,
             accounting,
+            analytics,
             events,
             tokens,
             clock,
@@ -167,6 +249,7 @@ impl Application {
             .await
             .with_context(|| format!("binding {}", config.listen))?;
         Ok(Application {
+            _lock: lock,
             listener,
             state,
             deliver_events: config.deliver_events,

@@ -28,6 +28,34 @@ pub enum Command {
     /// Manage users from the shell (works while the server runs).
     #[command(subcommand)]
     User(UserCommand),
+    /// Rebuild read models from the event logs with the server stopped (refuses to run
+    /// while a server holds the data directory). A rebuild decides nothing again: the
+    /// same prices, billing days and payouts, and no e-mail is sent.
+    Rebuild {
+        /// `accounting`, `analytics` or `all`.
+        what: RebuildTarget,
+        #[command(flatten)]
+        data: DataDirArg,
+    },
+}
+
+/// What `ates-server rebuild` rebuilds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RebuildTarget {
+    Accounting,
+    Analytics,
+    All,
+}
+
+impl RebuildTarget {
+    pub fn contexts(self) -> Vec<ates_shared::api::RebuildContext> {
+        use ates_shared::api::RebuildContext;
+        match self {
+            RebuildTarget::Accounting => vec![RebuildContext::Accounting],
+            RebuildTarget::Analytics => vec![RebuildContext::Analytics],
+            RebuildTarget::All => RebuildContext::ALL.to_vec(),
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]

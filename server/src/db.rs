@@ -71,6 +71,9 @@ struct WriteJob {
     /// page a savepoint touches into a sub-journal, which more than doubled a 100k-task
     /// reshuffle's time).
     exclusive: bool,
+    /// Another database file to attach (as the given schema name) for this job only; such
+    /// a job is always exclusive. SQLite attaches only outside a transaction.
+    attach: Option<(PathBuf, String)>,
     run: RunJob,
 }
 
@@ -128,6 +131,11 @@ impl Db {
         &self.inner.name
     }
 
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
     /// Runs `f` in a write transaction (shared with other queued jobs, isolated from them by
     /// a savepoint). `Err` from `f` rolls back only `f`'s work. Returns once committed.
     pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
@@ -136,7 +144,7 @@ impl Db {
         T: Send + 'static,
         E: From<DbError> + Send + 'static,
     {
-        self.submit(false, f).await
+        self.submit(false, None, f).await
     }
 
     /// Like [`Db::write`], but `f` gets a transaction of its own. For large writes
@@ -148,10 +156,28 @@ impl Db {
         T: Send + 'static,
         E: From<DbError> + Send + 'static,
     {
-        self.submit(true, f).await
+        self.submit(true, None, f).await
     }
 
-    async fn submit<T, E, F>(&self, exclusive: bool, f: F) -> Result<T, E>
+    /// Like [`Db::write_exclusive`], with the database file `path` attached as schema
+    /// `alias` for the duration of the transaction (a rebuild swaps its fresh tables in
+    /// this way: one transaction, readers see the old tables until it commits).
+    pub async fn write_attached<T, E, F>(&self, path: &Path, alias: &str, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&Tx<'_>) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        self.submit(true, Some((path.to_path_buf(), alias.to_owned())), f)
+            .await
+    }
+
+    async fn submit<T, E, F>(
+        &self,
+        exclusive: bool,
+        attach: Option<(PathBuf, String)>,
+        f: F,
+    ) -> Result<T, E>
     where
         F: FnOnce(&Tx<'_>) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
@@ -178,7 +204,11 @@ impl Db {
             .writer
             .lock()
             .expect("writer sender lock")
-            .send(WriteJob { exclusive, run });
+            .send(WriteJob {
+                exclusive,
+                attach,
+                run,
+            });
         if sent.is_err() {
             return Err(DbError::WriterGone(self.inner.name.clone()).into());
         }
@@ -291,10 +321,35 @@ fn writer_loop(conn: Connection, jobs: mpsc::Receiver<WriteJob>, commits: watch:
                 Err(_) => break,
             }
         }
+        let attached = match group[0].attach.take() {
+            Some((path, alias)) => match attach(&conn, &path, &alias) {
+                Ok(()) => Some(alias),
+                Err(e) => {
+                    for job in group {
+                        (job.run)(Attempt::Fail(&e)).1(None);
+                    }
+                    continue;
+                }
+            },
+            None => None,
+        };
         if run_transaction(&conn, group) {
             commits.send_modify(|n| *n += 1);
         }
+        if let Some(alias) = attached
+            && let Err(e) = conn.execute("DETACH DATABASE ?1", [&alias])
+        {
+            tracing::error!(error = %e, alias, "detaching a database");
+        }
     }
+}
+
+fn attach(conn: &Connection, path: &Path, alias: &str) -> rusqlite::Result<()> {
+    let path = path
+        .to_str()
+        .ok_or_else(|| rusqlite::Error::InvalidPath(path.to_path_buf()))?;
+    conn.execute("ATTACH DATABASE ?1 AS ?2", [path, alias])?;
+    Ok(())
 }
 
 /// Runs a group of jobs in one transaction; true when something was committed.

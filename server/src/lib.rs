@@ -1,4 +1,4 @@
-//! aTES server: auth, task tracker and accounting (analytics to come) as
+//! aTES server: auth, task tracker, accounting and analytics as
 //! bounded contexts over SQLite, talking only through versioned events carried by a
 //! transactional outbox. `main.rs` is thin: everything lives here so tests can start the
 //! real application on a random port.
@@ -6,14 +6,17 @@
 #![forbid(unsafe_code)]
 
 pub mod accounting;
+pub mod analytics;
 pub mod app;
 pub mod auth;
 pub mod clock;
 pub mod config;
+pub mod dates;
 pub mod db;
 pub mod error;
 pub mod events;
 pub mod http;
+pub mod lock;
 pub mod paging;
 pub mod tracker;
 

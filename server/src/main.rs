@@ -4,7 +4,8 @@ use ates_server::auth::Auth;
 use ates_server::auth::password::HashCost;
 use ates_server::auth::token::Tokens;
 use ates_server::clock::{SharedClock, SystemClock};
-use ates_server::config::{Cli, Command, UserCommand};
+use ates_server::config::{Cli, Command, RebuildTarget, UserCommand};
+use ates_server::events::rebuild::Progress;
 use ates_server::paging::PageRequest;
 use ates_server::{Application, Config};
 use ates_shared::api::CreateUser;
@@ -25,7 +26,53 @@ async fn main() -> anyhow::Result<()> {
         None => serve(cli.serve.into(), clock).await,
         Some(Command::Serve(args)) => serve(args.into(), clock).await,
         Some(Command::User(command)) => user(command, clock).await,
+        Some(Command::Rebuild { what, data }) => rebuild(what, &data.data_dir).await,
     }
+}
+
+/// `ates-server rebuild`: a progress bar on a terminal, a line per 10% otherwise.
+async fn rebuild(what: RebuildTarget, data_dir: &std::path::Path) -> anyhow::Result<()> {
+    use std::io::IsTerminal;
+    let on_terminal = std::io::stderr().is_terminal();
+    let started = std::time::Instant::now();
+    ates_server::app::rebuild_offline(data_dir, &what.contexts(), |context| {
+        if on_terminal {
+            let bar = indicatif::ProgressBar::new(0).with_style(
+                indicatif::ProgressStyle::with_template(
+                    "{prefix:>10} [{bar:40}] {pos}/{len} events {per_sec} eta {eta}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                .progress_chars("=> "),
+            );
+            bar.set_prefix(context.to_string());
+            Box::new(move |p: Progress| {
+                bar.set_length(p.total);
+                bar.set_position(p.processed);
+                if p.processed == p.total && p.total > 0 {
+                    bar.tick();
+                }
+            })
+        } else {
+            let last_tenth = std::sync::atomic::AtomicU64::new(u64::MAX);
+            Box::new(move |p: Progress| {
+                let tenth = (p.processed * 10).checked_div(p.total).unwrap_or(10);
+                if last_tenth.swap(tenth, std::sync::atomic::Ordering::Relaxed) != tenth {
+                    eprintln!("{context}: {}/{} events", p.processed, p.total);
+                }
+            })
+        }
+    })
+    .await?;
+    println!(
+        "rebuilt {} in {:.1} s",
+        what.contexts()
+            .iter()
+            .map(|c| c.as_str())
+            .collect::<Vec<_>>()
+            .join(" and "),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 async fn serve(config: Config, clock: SharedClock) -> anyhow::Result<()> {

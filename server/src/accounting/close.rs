@@ -10,7 +10,7 @@ use crate::events::Outbox;
 use ates_shared::api::{CloseDayResult, EntryKind};
 use ates_shared::events::accounting::{DayClosed, PaymentMade};
 use chrono::{DateTime, NaiveDate, Utc};
-use rusqlite::{Connection, params};
+use rusqlite::Connection;
 use uuid::Uuid;
 
 /// Closes `date` in the caller's transaction, unless it is closed already.
@@ -38,11 +38,7 @@ pub fn close_day(tx: &Tx<'_>, date: NaiveDate, now: DateTime<Utc>) -> Result<Clo
         store::append(tx, &row)?;
         Outbox::publish(tx, transaction_applied(&row), now)?;
         let payment_id = Uuid::now_v7();
-        tx.execute(
-            "INSERT INTO payments (id, user_id, date, amount_cents, created_at, next_attempt_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
-            params![payment_id, user_id, date, amount, now],
-        )?;
+        store::insert_payment(tx, payment_id, *user_id, date, *amount, now)?;
         Outbox::publish(
             tx,
             PaymentMade {

@@ -72,7 +72,7 @@ impl Handler for Ledger {
 
 impl Ledger {
     /// The task's prices, fixed now if this is the first event that names it.
-    fn prices(&self, tx: &Tx<'_>, task_id: Uuid) -> rusqlite::Result<store::Prices> {
+    pub(crate) fn prices(&self, tx: &Tx<'_>, task_id: Uuid) -> rusqlite::Result<store::Prices> {
         store::fix_prices(tx, task_id, pricing::prices(&self.seed, task_id))
     }
 
@@ -115,5 +115,6 @@ pub fn transaction_applied(row: &NewRow) -> TransactionApplied {
         amount_cents: row.amount_cents,
         billing_date: row.billing_date,
         at: row.at,
+        cause_event_id: row.event_id,
     }
 }

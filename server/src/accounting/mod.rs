@@ -6,6 +6,7 @@ pub mod close;
 pub mod ledger;
 pub mod mail;
 pub mod pricing;
+pub mod replay;
 pub mod routes;
 pub mod store;
 
@@ -21,16 +22,13 @@ use ates_shared::api::{
     Account, CloseDayResult, DayEarnings, Earnings, Entry, MailStatus, MyAccount, Page, Payment,
     UserRef,
 };
-use chrono::{Duration, NaiveDate};
+use chrono::NaiveDate;
 use chrono_tz::Tz;
 use mail::Mailer;
 use rusqlite::params;
 use std::sync::Arc;
 use tokio::sync::{Notify, watch};
 use uuid::Uuid;
-
-/// The longest range `earnings` answers at once.
-const MAX_EARNINGS_DAYS: i64 = 366;
 
 #[derive(Clone)]
 pub struct Accounting {
@@ -128,25 +126,7 @@ impl Accounting {
         from: Option<NaiveDate>,
         to: Option<NaiveDate>,
     ) -> Result<Earnings> {
-        let to = to.unwrap_or_else(|| self.today());
-        let from = match from {
-            Some(from) => from,
-            None => to.checked_sub_signed(Duration::days(29)).ok_or_else(|| {
-                Error::unprocessable("invalid_range", "`to` is too far in the past")
-            })?,
-        };
-        if from > to {
-            return Err(Error::unprocessable(
-                "invalid_range",
-                "`from` must not be after `to`",
-            ));
-        }
-        if (to - from).num_days() >= MAX_EARNINGS_DAYS {
-            return Err(Error::unprocessable(
-                "invalid_range",
-                format!("`from`..`to` may span at most {MAX_EARNINGS_DAYS} days"),
-            ));
-        }
+        let (from, to) = crate::dates::resolve_range(from, to, self.today())?;
         let known = self
             .db
             .read(move |conn| store::company_earnings(conn, from, to).map_err(DbError::from))

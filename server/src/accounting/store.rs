@@ -10,6 +10,11 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use rusqlite_migration::{M, Migrations};
 use uuid::Uuid;
 
+/// The tables that make the read model, replaced by a rebuild. `payments` is rebuilt too,
+/// but keeps each payment's e-mail state (see `replay::SWAP_PAYMENTS`); `meta` (the price
+/// seed) and the event tables are never rebuilt.
+pub const MODEL_TABLES: &[&str] = &["users", "tasks", "ledger", "accounts", "closed_days"];
+
 pub fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(EVENT_TABLES),
@@ -191,6 +196,22 @@ pub fn mark_closed(tx: &Tx<'_>, date: NaiveDate, at: DateTime<Utc>) -> rusqlite:
         "INSERT INTO closed_days (date, closed_at) VALUES (?1, ?2)",
         params![date, at],
     )?;
+    Ok(())
+}
+
+pub fn insert_payment(
+    tx: &Tx<'_>,
+    id: Uuid,
+    user_id: Uuid,
+    date: NaiveDate,
+    amount_cents: i64,
+    at: DateTime<Utc>,
+) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO payments (id, user_id, date, amount_cents, created_at, next_attempt_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+    )?
+    .execute(params![id, user_id, date, amount_cents, at])?;
     Ok(())
 }
 

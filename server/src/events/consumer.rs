@@ -405,14 +405,18 @@ pub(crate) fn replay(
     }
 }
 
-fn already_applied(tx: &Tx<'_>, consumer: &str, event_id: Uuid) -> rusqlite::Result<bool> {
+pub(crate) fn already_applied(
+    tx: &rusqlite::Connection,
+    consumer: &str,
+    event_id: Uuid,
+) -> rusqlite::Result<bool> {
     tx.prepare_cached("SELECT 1 FROM inbox WHERE consumer = ?1 AND event_id = ?2")?
         .query_row(params![consumer, event_id], |_| Ok(()))
         .optional()
         .map(|found| found.is_some())
 }
 
-fn read_position(conn: &rusqlite::Connection, consumer: &str) -> rusqlite::Result<i64> {
+pub(crate) fn read_position(conn: &rusqlite::Connection, consumer: &str) -> rusqlite::Result<i64> {
     conn.prepare_cached("SELECT position FROM consumer_positions WHERE consumer = ?1")?
         .query_row([consumer], |r| r.get(0))
         .optional()

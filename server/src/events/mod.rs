@@ -13,6 +13,7 @@
 
 pub mod consumer;
 pub mod outbox;
+pub mod rebuild;
 pub mod routes;
 pub mod schema;
 pub mod system;

@@ -5,7 +5,10 @@ use crate::http::AppState;
 use crate::http::extract::{AppJson, AppQuery, Caller, parse_id};
 use crate::paging::PageRequest;
 use ates_shared::Role;
-use ates_shared::api::{DeadLetter, DeadLetterStatus, ErrorBody, EventsStatus, Page, Rewind};
+use ates_shared::api::{
+    DeadLetter, DeadLetterStatus, ErrorBody, EventsStatus, Page, RebuildRequest, RebuildStatus,
+    Rewind,
+};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
@@ -21,6 +24,7 @@ pub fn router() -> Router<AppState> {
             post(retry_dead_letter),
         )
         .route("/api/v1/system/consumers/{consumer}/rewind", post(rewind))
+        .route("/api/v1/system/rebuild", post(rebuild))
 }
 
 /// Every consumer's position, lag and parked events; `caught_up` when all lags are zero.
@@ -90,4 +94,21 @@ pub async fn rewind(
     caller.require(&[Role::Admin])?;
     state.events.rewind(&consumer, req.position).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Rebuild a read model (`accounting` or `analytics`) from the event logs, in the
+/// background: 202 at once; readers see the old model until the new one is complete and
+/// swapped in. Progress and `caught_up: false` until done in `GET /system/events`.
+#[utoipa::path(post, path = "/api/v1/system/rebuild", tag = "system", security(("bearer" = [])),
+    request_body = RebuildRequest,
+    responses((status = 202, body = RebuildStatus), (status = 403, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn rebuild(
+    State(state): State<AppState>,
+    caller: Caller,
+    AppJson(req): AppJson<RebuildRequest>,
+) -> Result<(StatusCode, Json<RebuildStatus>)> {
+    caller.require(&[Role::Admin])?;
+    let started = state.events.start_rebuild(req.context)?;
+    Ok((StatusCode::ACCEPTED, Json(started)))
 }

@@ -2,10 +2,14 @@
 //! replay and rewind.
 
 use super::consumer::{self, Consumer};
+use super::rebuild::Rebuilds;
 use crate::clock::SharedClock;
 use crate::db::DbError;
 use crate::error::{Error, Result};
-use ates_shared::api::{ConsumerStatus, DeadLetter, DeadLetterStatus, EventsStatus};
+use ates_shared::api::{
+    ConsumerStatus, DeadLetter, DeadLetterStatus, EventsStatus, RebuildContext, RebuildState,
+    RebuildStatus,
+};
 use ates_shared::events::Envelope;
 use rusqlite::{OptionalExtension, params};
 use std::sync::Arc;
@@ -16,15 +20,26 @@ use uuid::Uuid;
 #[derive(Clone)]
 pub struct EventSystem {
     consumers: Arc<Vec<Arc<Consumer>>>,
+    rebuilds: Rebuilds,
     clock: SharedClock,
 }
 
 impl EventSystem {
-    pub fn new(consumers: Vec<Consumer>, clock: SharedClock) -> EventSystem {
+    pub fn new(consumers: Vec<Consumer>, rebuilds: Rebuilds, clock: SharedClock) -> EventSystem {
         EventSystem {
             consumers: Arc::new(consumers.into_iter().map(Arc::new).collect()),
+            rebuilds,
             clock,
         }
+    }
+
+    pub fn rebuilds(&self) -> &Rebuilds {
+        &self.rebuilds
+    }
+
+    /// Starts rebuilding a read model in the background (`POST /system/rebuild`).
+    pub fn start_rebuild(&self, context: RebuildContext) -> Result<RebuildStatus> {
+        self.rebuilds.start(context, &self.clock)
     }
 
     pub fn consumers(&self) -> &[Arc<Consumer>] {
@@ -87,10 +102,13 @@ impl EventSystem {
                 dead_letters,
             });
         }
-        let caught_up = consumers.iter().all(|c| c.lag == 0);
+        let rebuilds = self.rebuilds.statuses();
+        let caught_up = consumers.iter().all(|c| c.lag == 0)
+            && rebuilds.iter().all(|r| r.state != RebuildState::Running);
         Ok(EventsStatus {
             consumers,
             caught_up,
+            rebuilds,
         })
     }
 
@@ -177,14 +195,18 @@ impl EventSystem {
         Err(Error::NotFound(format!("no dead letter with id {id}")))
     }
 
-    /// Moves a consumer's position so the log is delivered again from there.
+    /// Moves a consumer's position back so the log is delivered again from there (the
+    /// inbox makes the redelivery change nothing).
     pub async fn rewind(&self, consumer: &str, position: i64) -> Result<()> {
         let consumer = self.consumer(consumer)?;
-        let head = consumer.log().head().await?;
-        if !(0..=head).contains(&position) {
+        // Only backwards: moving ahead would skip the events between without applying them.
+        let current = consumer.position().await?;
+        if !(0..=current).contains(&position) {
             return Err(Error::unprocessable(
                 "position_out_of_range",
-                format!("`position` must be between 0 and {head} (the log's head)"),
+                format!(
+                    "`position` must be between 0 and {current} (where the consumer stands): a rewind only goes back"
+                ),
             ));
         }
         consumer.rewind(position).await?;

@@ -77,7 +77,7 @@ fn fixture() -> Fixture {
     Fixture {
         producer,
         consumer_db,
-        events: EventSystem::new(vec![consumer], clock),
+        events: EventSystem::new(vec![consumer], Default::default(), clock),
         poisoned,
         _dir: dir,
     }

@@ -7,6 +7,7 @@ mod openapi;
 mod stream;
 
 use crate::accounting::Accounting;
+use crate::analytics::Analytics;
 use crate::auth::Auth;
 use crate::auth::token::Tokens;
 use crate::clock::SharedClock;
@@ -24,6 +25,7 @@ use tower_http::trace::TraceLayer;
 pub struct AppState {
     pub auth: Auth,
     pub accounting: Accounting,
+    pub analytics: Analytics,
     pub tracker: Tracker,
     pub events: EventSystem,
     pub tokens: Arc<Tokens>,
@@ -40,6 +42,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::auth::routes::router())
         .merge(crate::tracker::routes::router())
         .merge(crate::accounting::routes::router())
+        .merge(crate::analytics::routes::router())
         .merge(crate::events::routes::router())
         .fallback(error::not_found)
         .layer(TraceLayer::new_for_http())

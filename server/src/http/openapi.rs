@@ -28,10 +28,14 @@ use utoipa::{Modify, OpenApi};
         crate::accounting::routes::earnings,
         crate::accounting::routes::close_day,
         crate::accounting::routes::payments,
+        crate::analytics::routes::summary,
+        crate::analytics::routes::earnings,
+        crate::analytics::routes::most_expensive,
         crate::events::routes::events_status,
         crate::events::routes::dead_letters,
         crate::events::routes::retry_dead_letter,
         crate::events::routes::rewind,
+        crate::events::routes::rebuild,
     ),
     modifiers(&BearerAuth)
 )]

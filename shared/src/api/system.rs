@@ -22,8 +22,69 @@ pub struct ConsumerStatus {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EventsStatus {
     pub consumers: Vec<ConsumerStatus>,
-    /// True when every consumer has applied every event: reads are up to date.
+    /// True when every consumer has applied every event and no rebuild is running: reads
+    /// are up to date.
     pub caught_up: bool,
+    /// Read-model rebuilds started since the server started (newest last).
+    #[serde(default)]
+    pub rebuilds: Vec<RebuildStatus>,
+}
+
+/// A read model that can be rebuilt from the event logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RebuildContext {
+    Accounting,
+    Analytics,
+}
+
+impl RebuildContext {
+    pub const ALL: [RebuildContext; 2] = [RebuildContext::Accounting, RebuildContext::Analytics];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RebuildContext::Accounting => "accounting",
+            RebuildContext::Analytics => "analytics",
+        }
+    }
+}
+
+impl std::fmt::Display for RebuildContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `POST /api/v1/system/rebuild`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RebuildRequest {
+    pub context: RebuildContext,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RebuildState {
+    /// Replaying the logs into fresh tables; readers still see the old model.
+    Running,
+    /// The rebuilt model is live.
+    Done,
+    /// Stopped with an error; the old model stays live and unchanged.
+    Failed,
+}
+
+/// Progress of one rebuild.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RebuildStatus {
+    pub context: RebuildContext,
+    pub state: RebuildState,
+    /// Events replayed so far.
+    pub processed: u64,
+    /// Events to replay (grows while the logs grow during the rebuild).
+    pub total: u64,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub error: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]

@@ -40,6 +40,7 @@ pub const REGISTRY: &[SchemaFile] = &[
     schema!("tracker", "TaskAssigned", 1),
     schema!("tracker", "TaskCompleted", 1),
     schema!("accounting", "TransactionApplied", 1),
+    schema!("accounting", "TransactionApplied", 2),
     schema!("accounting", "DayClosed", 1),
     schema!("accounting", "PaymentMade", 1),
 ];

@@ -211,6 +211,7 @@ pub fn system() -> SystemView {
                 },
             ],
             caught_up: false,
+            rebuilds: Vec::new(),
         },
         dead_letters: vec![DeadLetter {
             id: id(300),

@@ -1,0 +1,350 @@
+//! Rebuilding a read model (accounting's books, analytics) from the event logs, online or
+//! offline, with the same answers as before.
+//!
+//! A rebuild never re-decides anything: it replays facts. Each source log is replayed up to
+//! where the live model stands: another context's log up to the live consumer's position,
+//! and only the events the live consumer applied (its inbox), so parked dead letters stay
+//! out as they are out of the live model; the model's own log (accounting's
+//! `TransactionApplied`, `PaymentMade`, `DayClosed`) up to its head. The replay goes into a
+//! fresh database file beside the live one, so readers keep seeing the old model. Then, in
+//! one transaction of the live database with the fresh file attached, the positions are
+//! checked again and the model's tables are replaced; if the logs moved meanwhile, the
+//! rebuild catches up and tries again. Consumer positions, the inbox, the outbox and kept
+//! state (the price seed) are not part of a model and are never touched.
+
+use super::consumer::{Handler, already_applied, read_position};
+use super::outbox::{LoggedEvent, Outbox};
+use super::transport::EventLog;
+use crate::clock::SharedClock;
+use crate::db::{Db, DbError};
+use crate::error::{Error, Result};
+use anyhow::Context as _;
+use ates_shared::api::{RebuildContext, RebuildState, RebuildStatus};
+use rusqlite::Connection;
+use rusqlite_migration::Migrations;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+/// Events replayed per transaction of the fresh database.
+const BATCH: usize = 2000;
+/// How often the swap may find the logs moved before the rebuild gives up.
+const MAX_ROUNDS: usize = 100;
+/// The schema name the fresh database is attached under during the swap.
+const ATTACHED: &str = "rebuilt";
+
+/// How far a source log is replayed.
+#[derive(Debug, Clone)]
+pub enum Until {
+    /// Up to this live consumer's position, and only the events in its inbox.
+    Consumer(String),
+    /// Up to the head: the model's own log of decisions.
+    Head,
+}
+
+/// One log the model is rebuilt from.
+pub struct Source {
+    pub log: Arc<dyn EventLog>,
+    pub until: Until,
+}
+
+/// A read model that can be rebuilt.
+pub struct ReadModel {
+    pub context: RebuildContext,
+    /// The live database that holds the model.
+    pub db: Db,
+    /// Creates the fresh database's tables (the context's own migrations).
+    pub migrations: fn() -> Migrations<'static>,
+    pub sources: Vec<Source>,
+    /// Applies a replayed event to the fresh tables.
+    pub replay: Arc<dyn Handler>,
+    /// Runs in the swap transaction, with the fresh database attached as `rebuilt`; usually
+    /// [`replace_tables`].
+    pub swap_sql: String,
+}
+
+/// Swap SQL that replaces each of `tables` by its rebuilt copy (same columns, same order:
+/// both databases come from the same migrations).
+pub fn replace_tables(tables: &[&str]) -> String {
+    tables
+        .iter()
+        .map(|t| {
+            format!("DELETE FROM main.{t}; INSERT INTO main.{t} SELECT * FROM {ATTACHED}.{t};\n")
+        })
+        .collect()
+}
+
+/// How far a rebuild has come: events replayed, and events to replay in all (it grows
+/// when the logs grow meanwhile).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Progress {
+    pub processed: u64,
+    pub total: u64,
+}
+
+impl ReadModel {
+    /// Rebuilds the model and swaps it in; returns how many events were replayed.
+    /// On error the live model is left as it was.
+    pub async fn rebuild(
+        &self,
+        progress: &(dyn Fn(Progress) + Send + Sync),
+    ) -> anyhow::Result<u64> {
+        let fresh_path = fresh_path(&self.db);
+        remove_database_files(&fresh_path)?;
+        let fresh = Db::open(
+            fresh_path.parent().unwrap_or(Path::new(".")),
+            &format!("{}.rebuild", self.db.name()),
+            &(self.migrations)(),
+        )
+        .context("creating the database to rebuild into")?;
+        let outcome = self.replay_and_swap(&fresh, &fresh_path, progress).await;
+        drop(fresh);
+        if let Err(e) = remove_database_files(&fresh_path) {
+            tracing::warn!(error = %e, "removing the rebuilt database file");
+        }
+        outcome
+    }
+
+    async fn replay_and_swap(
+        &self,
+        fresh: &Db,
+        fresh_path: &Path,
+        progress: &(dyn Fn(Progress) + Send + Sync),
+    ) -> anyhow::Result<u64> {
+        let mut done = vec![0i64; self.sources.len()];
+        let mut processed = 0u64;
+        for _round in 0..MAX_ROUNDS {
+            let untils: Vec<Until> = self.sources.iter().map(|s| s.until.clone()).collect();
+            let targets = {
+                let untils = untils.clone();
+                self.db.read(move |conn| positions(conn, &untils)).await?
+            };
+            let remaining: i64 = targets
+                .iter()
+                .zip(&done)
+                .map(|(target, done)| (target - done).max(0))
+                .sum();
+            progress(Progress {
+                processed,
+                total: processed + remaining as u64,
+            });
+            for (i, source) in self.sources.iter().enumerate() {
+                while done[i] < targets[i] {
+                    let mut events = source.log.fetch(done[i], BATCH).await?;
+                    events.retain(|e| e.seq <= targets[i]);
+                    let Some(last) = events.last().map(|e| e.seq) else {
+                        anyhow::bail!(
+                            "the {} log ends at {} before position {}",
+                            source.log.source(),
+                            done[i],
+                            targets[i]
+                        );
+                    };
+                    let taken = events.len() as u64;
+                    if let Until::Consumer(consumer) = &source.until {
+                        events = self.applied_only(consumer, events).await?;
+                    }
+                    let replay = self.replay.clone();
+                    fresh
+                        .write_exclusive(move |tx| -> anyhow::Result<()> {
+                            for event in &events {
+                                replay.handle(tx, &event.envelope).with_context(|| {
+                                    format!(
+                                        "replaying {} v{} {}",
+                                        event.envelope.event_name,
+                                        event.envelope.event_version,
+                                        event.envelope.event_id
+                                    )
+                                })?;
+                            }
+                            Ok(())
+                        })
+                        .await?;
+                    done[i] = last;
+                    processed += taken;
+                    progress(Progress {
+                        processed,
+                        total: processed
+                            + targets
+                                .iter()
+                                .zip(&done)
+                                .map(|(t, d)| (t - d).max(0) as u64)
+                                .sum::<u64>(),
+                    });
+                }
+            }
+            let (swap_sql, reached) = (self.swap_sql.clone(), done.clone());
+            let swapped = self
+                .db
+                .write_attached(
+                    fresh_path,
+                    ATTACHED,
+                    move |tx| -> std::result::Result<bool, DbError> {
+                        let now = positions(tx, &untils)?;
+                        if !caught_up(&untils, &now, &reached) {
+                            return Ok(false);
+                        }
+                        tx.execute_batch(&swap_sql)?;
+                        Ok(true)
+                    },
+                )
+                .await?;
+            if swapped {
+                return Ok(processed);
+            }
+        }
+        anyhow::bail!(
+            "the logs kept moving faster than the rebuild could follow ({MAX_ROUNDS} rounds); try again when it is quieter"
+        )
+    }
+
+    /// The events of `events` that `consumer` applied in the live model.
+    async fn applied_only(
+        &self,
+        consumer: &str,
+        events: Vec<LoggedEvent>,
+    ) -> std::result::Result<Vec<LoggedEvent>, DbError> {
+        let consumer = consumer.to_owned();
+        self.db
+            .read(move |conn| -> std::result::Result<_, DbError> {
+                let mut applied = Vec::with_capacity(events.len());
+                for event in events {
+                    if already_applied(conn, &consumer, event.envelope.event_id)? {
+                        applied.push(event);
+                    }
+                }
+                Ok(applied)
+            })
+            .await
+    }
+}
+
+/// Where each source stands in the live database now.
+fn positions(conn: &Connection, untils: &[Until]) -> std::result::Result<Vec<i64>, DbError> {
+    untils
+        .iter()
+        .map(|until| match until {
+            Until::Consumer(name) => Ok(read_position(conn, name)?),
+            Until::Head => Outbox::head(conn),
+        })
+        .collect()
+}
+
+/// Whether the replay reached where the live model stands. A consumer rewound meanwhile
+/// stands behind the replay, which is fine: the events between are in its inbox, and it
+/// redelivers them without effect.
+fn caught_up(untils: &[Until], now: &[i64], reached: &[i64]) -> bool {
+    untils
+        .iter()
+        .zip(now.iter().zip(reached))
+        .all(|(until, (now, reached))| match until {
+            Until::Consumer(_) => now <= reached,
+            Until::Head => now == reached,
+        })
+}
+
+fn fresh_path(live: &Db) -> PathBuf {
+    live.path()
+        .with_file_name(format!("{}.rebuild.db", live.name()))
+}
+
+/// Removes a database file and its WAL companions, if present.
+fn remove_database_files(path: &Path) -> anyhow::Result<()> {
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let file = PathBuf::from(format!("{}{suffix}", path.display()));
+        match std::fs::remove_file(&file) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e).with_context(|| format!("removing {}", file.display())),
+        }
+    }
+    Ok(())
+}
+
+/// The rebuilds a running server was asked for, and their progress (`GET /system/events`).
+#[derive(Clone, Default)]
+pub struct Rebuilds {
+    models: Arc<Vec<Arc<ReadModel>>>,
+    statuses: Arc<Mutex<Vec<RebuildStatus>>>,
+}
+
+impl Rebuilds {
+    pub fn new(models: Vec<ReadModel>) -> Rebuilds {
+        Rebuilds {
+            models: Arc::new(models.into_iter().map(Arc::new).collect()),
+            statuses: Arc::default(),
+        }
+    }
+
+    pub fn model(&self, context: RebuildContext) -> Option<&Arc<ReadModel>> {
+        self.models.iter().find(|m| m.context == context)
+    }
+
+    /// Every rebuild started since the server started, oldest first.
+    pub fn statuses(&self) -> Vec<RebuildStatus> {
+        self.statuses.lock().expect("rebuild status lock").clone()
+    }
+
+    pub fn any_running(&self) -> bool {
+        self.statuses()
+            .iter()
+            .any(|s| s.state == RebuildState::Running)
+    }
+
+    /// Starts rebuilding `context` in the background; `None` if it is being rebuilt already.
+    pub fn start(&self, context: RebuildContext, clock: &SharedClock) -> Result<RebuildStatus> {
+        let model = self
+            .model(context)
+            .cloned()
+            .ok_or_else(|| Error::NotFound(format!("no read model `{context}` here")))?;
+        let index = {
+            let mut statuses = self.statuses.lock().expect("rebuild status lock");
+            if statuses
+                .iter()
+                .any(|s| s.context == context && s.state == RebuildState::Running)
+            {
+                return Err(Error::conflict(
+                    "rebuild_running",
+                    format!("`{context}` is being rebuilt already"),
+                ));
+            }
+            statuses.push(RebuildStatus {
+                context,
+                state: RebuildState::Running,
+                processed: 0,
+                total: 0,
+                started_at: clock.now(),
+                finished_at: None,
+                error: None,
+            });
+            statuses.len() - 1
+        };
+        let started = self.statuses()[index].clone();
+        let (statuses, clock) = (self.statuses.clone(), clock.clone());
+        tokio::spawn(async move {
+            let report = {
+                let statuses = statuses.clone();
+                move |p: Progress| {
+                    let mut statuses = statuses.lock().expect("rebuild status lock");
+                    statuses[index].processed = p.processed;
+                    statuses[index].total = p.total;
+                }
+            };
+            let outcome = model.rebuild(&report).await;
+            let mut statuses = statuses.lock().expect("rebuild status lock");
+            let status = &mut statuses[index];
+            status.finished_at = Some(clock.now());
+            match outcome {
+                Ok(events) => {
+                    tracing::info!(%context, events, "read model rebuilt");
+                    status.state = RebuildState::Done;
+                }
+                Err(e) => {
+                    tracing::error!(%context, error = %format!("{e:#}"), "rebuild failed");
+                    status.state = RebuildState::Failed;
+                    status.error = Some(format!("{e:#}"));
+                }
+            }
+        });
+        Ok(started)
+    }
+}
