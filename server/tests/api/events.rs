@@ -87,6 +87,45 @@ async fn a_rewound_consumer_gets_the_log_again_and_changes_nothing() {
 }
 
 #[tokio::test]
+async fn a_rewind_only_goes_back() {
+    // Delivery off: auth's log holds the admin's UserCreated, and tracker.auth stands at 0.
+    let app = TestApp::spawn_in(tempfile::tempdir().unwrap(), false, Arc::new(SystemClock)).await;
+    let status: EventsStatus = app.get_ok("/api/v1/system/events", &app.admin).await;
+    let consumer = status
+        .consumers
+        .iter()
+        .find(|c| c.consumer == "tracker.auth")
+        .expect("tracker.auth");
+    assert!(consumer.position < consumer.head, "{status:?}");
+    // Jumping ahead would skip events without applying them.
+    let (code, body) = app
+        .post(
+            "/api/v1/system/consumers/tracker.auth/rewind",
+            &app.admin,
+            json!({"position": consumer.head}),
+        )
+        .await;
+    assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["code"], "position_out_of_range");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("`position`"),
+        "{body}"
+    );
+    // Standing still is allowed.
+    let (code, body) = app
+        .post(
+            "/api/v1/system/consumers/tracker.auth/rewind",
+            &app.admin,
+            json!({"position": consumer.position}),
+        )
+        .await;
+    assert_eq!(code, StatusCode::NO_CONTENT, "{body}");
+}
+
+#[tokio::test]
 async fn a_task_written_before_a_stop_is_billed_exactly_once_after_the_restart() {
     let app = TestApp::spawn().await;
     let ann = app.popug("ann", Role::Worker).await;

@@ -2,6 +2,7 @@
 //! data directory and talks HTTP to it. One test binary keeps linking cheap.
 
 mod accounting;
+mod analytics;
 mod auth;
 mod billing_days;
 mod errors;
