@@ -4,18 +4,20 @@
 //!    every consumer has caught up (accounting billing every reassignment), and a
 //!    raw-rusqlite baseline writing the same UPDATE + outbox INSERT rows in one
 //!    transaction, with the ratio.
+//!    Then the size of the event logs (per event, and per 1M tasks), and a rebuild of
+//!    accounting and of analytics from those logs, in events per second.
 //! 2. `POST /api/v1/tasks` per second from 50 concurrent HTTP clients, beside bare rusqlite
 //!    committing one task (+ its outbox row) per transaction.
 //!
 //! Sizes can be lowered for a quick look: `ATES_BENCH_TASKS=10000 ATES_BENCH_USERS=100`.
 
-use ates_server::app::Contexts;
+use ates_server::app::{Contexts, Databases};
 use ates_server::auth::token::Tokens;
 use ates_server::clock::{SharedClock, SystemClock};
 use ates_server::db::DbError;
 use ates_server::{Application, Config};
 use ates_shared::Role;
-use ates_shared::api::{CreateUser, NewTask};
+use ates_shared::api::{CreateUser, NewTask, RebuildContext};
 use rand::RngExt;
 use rusqlite::{Connection, params};
 use std::path::Path;
@@ -60,6 +62,7 @@ async fn reshuffle(tasks: usize, users: usize) -> anyhow::Result<()> {
         tracker,
         accounting,
         events,
+        dbs,
         ..
     } = Contexts::open(&Config::for_tests(dir.path().to_path_buf()), clock, tokens).await?;
 
@@ -192,6 +195,66 @@ async fn reshuffle(tasks: usize, users: usize) -> anyhow::Result<()> {
         "ratio reshuffle / baseline: {:.2}x (aim: <= 1.5x)",
         reshuffle_time.as_secs_f64() / baseline.as_secs_f64()
     );
+    log_sizes(&dbs, tasks).await?;
+    rebuilds(&events).await?;
+    Ok(())
+}
+
+/// How big the event logs (the outbox tables and their unique index) grew, per event and
+/// scaled to 1M tasks, measured with SQLite's `dbstat`.
+async fn log_sizes(dbs: &Databases, tasks: usize) -> anyhow::Result<()> {
+    println!("\n== event logs after creating and reshuffling {tasks} tasks");
+    let mut total = 0i64;
+    for (name, db) in dbs.contexts() {
+        let (events, bytes) = db
+            .read(|c| {
+                let events: i64 = c.query_row("SELECT count(*) FROM outbox", [], |r| r.get(0))?;
+                let bytes: i64 = c.query_row(
+                    "SELECT coalesce(sum(pgsize), 0) FROM dbstat WHERE name IN ('outbox', 'sqlite_autoindex_outbox_1')",
+                    [],
+                    |r| r.get(0),
+                )?;
+                Ok::<_, DbError>((events, bytes))
+            })
+            .await?;
+        total += bytes;
+        if events == 0 {
+            continue;
+        }
+        println!(
+            "{name:>10}: {events:>9} events, {:>8.1} MiB, {:>4.0} bytes/event, {:>7.1} MiB per 1M tasks",
+            bytes as f64 / MIB,
+            bytes as f64 / events.max(1) as f64,
+            bytes as f64 / MIB * 1e6 / tasks as f64
+        );
+    }
+    println!(
+        "all logs: {:.1} MiB = {:.0} MiB per 1M tasks (each created, assigned, reshuffled once)",
+        total as f64 / MIB,
+        total as f64 / MIB * 1e6 / tasks as f64
+    );
+    Ok(())
+}
+
+const MIB: f64 = 1024.0 * 1024.0;
+
+/// Rebuilds accounting and analytics from the logs, as `POST /system/rebuild` does.
+async fn rebuilds(events: &ates_server::events::EventSystem) -> anyhow::Result<()> {
+    println!("\n== rebuilds from the logs");
+    for context in RebuildContext::ALL {
+        let model = events
+            .rebuilds()
+            .model(context)
+            .expect("every context has a read model");
+        let started = Instant::now();
+        let replayed = model.rebuild(&|_| {}).await?;
+        let took = started.elapsed();
+        println!(
+            "{context:>10}: {replayed} events replayed and swapped in {} = {:.0} events/s",
+            secs(took),
+            replayed as f64 / took.as_secs_f64()
+        );
+    }
     Ok(())
 }
 

@@ -15,6 +15,9 @@ use std::time::Duration;
 use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
 use tokio::task::JoinHandle;
 
+/// Days of earnings the Analytics screen asks for.
+const ANALYTICS_DAYS: i64 = 14;
+
 /// How often the app is offered a refresh; it takes it only while the stream is down.
 pub const POLL_EVERY: Duration = Duration::from_secs(2);
 
@@ -174,14 +177,17 @@ pub async fn run_fetch(client: &Client, fetch: Fetch) -> Result<Data, ApiError> 
             })
         }
         Fetch::Analytics(date) => {
-            let (summary, day, week, month) = tokio::join!(
+            let from = date - chrono::Duration::days(ANALYTICS_DAYS - 1);
+            let (summary, earnings, day, week, month) = tokio::join!(
                 client.analytics_summary(date),
+                client.analytics_earnings(from, date),
                 client.most_expensive(Period::Day, date),
                 client.most_expensive(Period::Week, date),
                 client.most_expensive(Period::Month, date),
             );
             Data::Analytics(Box::new(AnalyticsView {
                 summary: summary?,
+                days: earnings?.days,
                 day: day?,
                 week: week?,
                 month: month?,

@@ -3,8 +3,8 @@
 
 use super::ApiError;
 use ates_shared::api::{
-    Account, AnalyticsSummary, CloseDayResult, CreateUser, DeadLetter, Earnings, Entry,
-    EventsStatus, LoginRequest, LoginResponse, MostExpensive, MyAccount, NewTask, Page,
+    Account, AnalyticsEarnings, AnalyticsSummary, CloseDayResult, CreateUser, DeadLetter, Earnings,
+    Entry, EventsStatus, LoginRequest, LoginResponse, MostExpensive, MyAccount, NewTask, Page,
     ReshuffleResult, Task, TaskCounts, TaskStatus, UpdateUser, User,
 };
 use chrono::NaiveDate;
@@ -252,6 +252,15 @@ impl Client {
 
     pub async fn analytics_summary(&self, date: NaiveDate) -> Result<AnalyticsSummary, ApiError> {
         self.get(&format!("/api/v1/analytics/summary?date={date}"))
+            .await
+    }
+
+    pub async fn analytics_earnings(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<AnalyticsEarnings, ApiError> {
+        self.get(&format!("/api/v1/analytics/earnings?from={from}&to={to}"))
             .await
     }
 

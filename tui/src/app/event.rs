@@ -3,8 +3,8 @@
 use crate::api::ApiError;
 use crate::api::sse::StreamEvent;
 use ates_shared::api::{
-    Account, AnalyticsSummary, CloseDayResult, DeadLetter, Earnings, Entry, EventsStatus,
-    LoginResponse, MostExpensive, MyAccount, ReshuffleResult, Task, User,
+    Account, AnalyticsDay, AnalyticsSummary, CloseDayResult, DeadLetter, Earnings, Entry,
+    EventsStatus, LoginResponse, MostExpensive, MyAccount, ReshuffleResult, Task, User,
 };
 use chrono::NaiveDate;
 use ratatui::crossterm::event::KeyEvent;
@@ -51,6 +51,8 @@ pub struct SystemView {
 #[derive(Debug, Clone, PartialEq)]
 pub struct AnalyticsView {
     pub summary: AnalyticsSummary,
+    /// Earnings and employees in the red per day, oldest first, up to today.
+    pub days: Vec<AnalyticsDay>,
     pub day: MostExpensive,
     pub week: MostExpensive,
     pub month: MostExpensive,

@@ -1,5 +1,6 @@
-//! Analytics (admin). A later version of the server fills it; until then the endpoints are
-//! missing and the screen says so in place.
+//! Analytics (admin): today's company earnings and employees in the red, the most expensive
+//! task of the day, week and month, and the last days' earnings, newest at the bottom.
+//! A server without analytics answers 404, and the screen says so in place.
 
 use super::widgets::{block, money, remote_state};
 use crate::app::App;
@@ -7,7 +8,7 @@ use ates_shared::api::MostExpensive;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::Line;
-use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::widgets::Paragraph;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let title = format!("Analytics for {}", app.today);
@@ -27,9 +28,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let expensive = |label: &str, m: &MostExpensive| -> Line<'static> {
         match &m.task {
             Some(t) => Line::from(format!(
-                " Most expensive task, {label} ({} – {}): {} {}{}",
-                m.from,
-                m.to,
+                " Most expensive, {label:<5} {}..{}: {} {}{}",
+                m.from.format("%m-%d"),
+                m.to.format("%m-%d"),
                 money(t.reward_cents),
                 t.jira_id
                     .as_ref()
@@ -38,12 +39,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
                 t.title
             )),
             None => Line::from(format!(
-                " Most expensive task, {label} ({} – {}): none completed",
-                m.from, m.to
+                " Most expensive, {label:<5} {}..{}: none completed",
+                m.from.format("%m-%d"),
+                m.to.format("%m-%d")
             )),
         }
     };
-    let lines = vec![
+    let mut lines = vec![
         Line::from(format!(
             " Company earnings today: {}",
             money(view.summary.earnings_cents)
@@ -56,6 +58,20 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         expensive("day", &view.day),
         expensive("week", &view.week),
         expensive("month", &view.month),
+        Line::from(""),
+        Line::from(" Day          Earnings  In the red"),
     ];
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+    // As many of the latest days as fit below the rest.
+    let room = (inner.height as usize).saturating_sub(lines.len());
+    let shown = &view.days[view.days.len().saturating_sub(room)..];
+    lines.extend(shown.iter().map(|d| {
+        Line::from(format!(
+            " {}  {:>10}  {:>10}",
+            d.date,
+            money(d.earnings_cents),
+            d.negative_balance_workers
+        ))
+    }));
+    // Unwrapped, so every line takes one row and the day table's room is exact.
+    frame.render_widget(Paragraph::new(lines), inner);
 }

@@ -246,6 +246,14 @@ pub fn analytics() -> AnalyticsView {
             earnings_cents: 2350,
             negative_balance_workers: 2,
         },
+        days: (0..14)
+            .rev()
+            .map(|back| AnalyticsDay {
+                date: today() - chrono::Duration::days(back),
+                earnings_cents: (back * 1_337 - 6_000) * if back % 3 == 0 { -1 } else { 1 },
+                negative_balance_workers: (back % 4) as u32,
+            })
+            .collect(),
         day: expensive(today()),
         week: expensive(today() - chrono::Duration::days(6)),
         month: MostExpensive {
