@@ -247,12 +247,14 @@ async fn rebuilds(events: &ates_server::events::EventSystem) -> anyhow::Result<(
             .model(context)
             .expect("every context has a read model");
         let started = Instant::now();
-        let replayed = model.rebuild(&|_| {}).await?;
+        let report = model.rebuild(&|_| {}).await?;
         let took = started.elapsed();
         println!(
-            "{context:>10}: {replayed} events replayed and swapped in {} = {:.0} events/s",
+            "{context:>10}: {} events replayed and swapped in {} = {:.0} events/s; the swap held the writer {}",
+            report.events,
             secs(took),
-            replayed as f64 / took.as_secs_f64()
+            report.events as f64 / took.as_secs_f64(),
+            secs(report.swap)
         );
     }
     Ok(())

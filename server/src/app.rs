@@ -193,8 +193,8 @@ pub async fn rebuild_offline(
             .iter()
             .find(|m| m.context == *context)
             .with_context(|| format!("no read model `{context}`"))?;
-        let events = model.rebuild(progress(*context).as_ref()).await?;
-        tracing::info!(%context, events, "read model rebuilt");
+        let report = model.rebuild(progress(*context).as_ref()).await?;
+        tracing::info!(%context, events = report.events, "read model rebuilt");
     }
     Ok(())
 }

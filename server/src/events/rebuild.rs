@@ -73,6 +73,18 @@ pub fn replace_tables(tables: &[&str]) -> String {
         .collect()
 }
 
+/// What a finished rebuild did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RebuildReport {
+    /// Events replayed.
+    pub events: u64,
+    /// How long the swap transaction held the live database's writer (readers are never
+    /// held: they see the old model until it commits).
+    pub swap: std::time::Duration,
+    /// Catch-up rounds: more than one when the logs moved during the rebuild.
+    pub rounds: usize,
+}
+
 /// How far a rebuild has come: events replayed, and events to replay in all (it grows
 /// when the logs grow meanwhile).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -82,12 +94,11 @@ pub struct Progress {
 }
 
 impl ReadModel {
-    /// Rebuilds the model and swaps it in; returns how many events were replayed.
-    /// On error the live model is left as it was.
+    /// Rebuilds the model and swaps it in. On error the live model is left as it was.
     pub async fn rebuild(
         &self,
         progress: &(dyn Fn(Progress) + Send + Sync),
-    ) -> anyhow::Result<u64> {
+    ) -> anyhow::Result<RebuildReport> {
         let fresh_path = fresh_path(&self.db);
         remove_database_files(&fresh_path)?;
         let fresh = Db::open(
@@ -109,10 +120,10 @@ impl ReadModel {
         fresh: &Db,
         fresh_path: &Path,
         progress: &(dyn Fn(Progress) + Send + Sync),
-    ) -> anyhow::Result<u64> {
+    ) -> anyhow::Result<RebuildReport> {
         let mut done = vec![0i64; self.sources.len()];
         let mut processed = 0u64;
-        for _round in 0..MAX_ROUNDS {
+        for round in 1..=MAX_ROUNDS {
             let untils: Vec<Until> = self.sources.iter().map(|s| s.until.clone()).collect();
             let targets = {
                 let untils = untils.clone();
@@ -173,6 +184,7 @@ impl ReadModel {
                 }
             }
             let (swap_sql, reached) = (self.swap_sql.clone(), done.clone());
+            let swap_started = std::time::Instant::now();
             let swapped = self
                 .db
                 .write_attached(
@@ -189,7 +201,11 @@ impl ReadModel {
                 )
                 .await?;
             if swapped {
-                return Ok(processed);
+                return Ok(RebuildReport {
+                    events: processed,
+                    swap: swap_started.elapsed(),
+                    rounds: round,
+                });
             }
         }
         anyhow::bail!(
@@ -334,8 +350,8 @@ impl Rebuilds {
             let status = &mut statuses[index];
             status.finished_at = Some(clock.now());
             match outcome {
-                Ok(events) => {
-                    tracing::info!(%context, events, "read model rebuilt");
+                Ok(report) => {
+                    tracing::info!(%context, events = report.events, swap_ms = report.swap.as_millis() as u64, rounds = report.rounds, "read model rebuilt");
                     status.state = RebuildState::Done;
                 }
                 Err(e) => {

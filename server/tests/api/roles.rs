@@ -107,6 +107,28 @@ async fn every_endpoint_admits_exactly_its_roles() {
             ADMIN,
             204,
         ),
+        endpoint(
+            Method::POST,
+            "/api/v1/system/rebuild",
+            Some(json!({"context": "analytics"})),
+            ADMIN,
+            202,
+        ),
+        endpoint(Method::GET, "/api/v1/analytics/summary", None, ADMIN, 200),
+        endpoint(
+            Method::GET,
+            "/api/v1/analytics/earnings?from=2026-01-01&to=2026-01-31",
+            None,
+            ADMIN,
+            200,
+        ),
+        endpoint(
+            Method::GET,
+            "/api/v1/analytics/most-expensive?period=week",
+            None,
+            ADMIN,
+            200,
+        ),
     ];
     // Creating users needs a fresh username per call.
     for (role, _) in &tokens {
@@ -190,6 +212,10 @@ async fn health_login_and_the_api_description_need_no_token() {
         "/api/v1/tasks",
         "/api/v1/tasks/reshuffle",
         "/api/v1/system/dead-letters",
+        "/api/v1/system/rebuild",
+        "/api/v1/analytics/summary",
+        "/api/v1/analytics/earnings",
+        "/api/v1/analytics/most-expensive",
     ] {
         assert!(doc["paths"].get(path).is_some(), "OpenAPI lacks {path}");
     }
