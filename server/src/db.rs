@@ -348,6 +348,13 @@ fn attach(conn: &Connection, path: &Path, alias: &str) -> rusqlite::Result<()> {
     let path = path
         .to_str()
         .ok_or_else(|| rusqlite::Error::InvalidPath(path.to_path_buf()))?;
+    // A failed DETACH earlier (only if both COMMIT and ROLLBACK failed) left it attached.
+    let leftover: bool = conn
+        .prepare("SELECT 1 FROM pragma_database_list WHERE name = ?1")?
+        .exists([alias])?;
+    if leftover {
+        conn.execute("DETACH DATABASE ?1", [alias])?;
+    }
     conn.execute("ATTACH DATABASE ?1 AS ?2", [path, alias])?;
     Ok(())
 }

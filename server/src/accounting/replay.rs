@@ -20,6 +20,13 @@ use std::sync::Arc;
 /// Replaces the payments but keeps each one's e-mail state, so a rebuild sends no e-mail
 /// again. A payment the live table had lost is shown as failed and never retried
 /// automatically: whether its e-mail went out is unknown.
+/// Ledger rows replayed from `TransactionApplied` v1 do not know the event that caused them;
+/// they keep the cause the live row has.
+const KEEP_LEDGER_CAUSES: &str = "
+UPDATE rebuilt.ledger SET event_id = (SELECT l.event_id FROM main.ledger l WHERE l.id = rebuilt.ledger.id)
+WHERE event_id IS NULL AND kind != 'payout';
+";
+
 const SWAP_PAYMENTS: &str = "
 CREATE TEMP TABLE kept_mail AS
     SELECT id, mail_status, mail_attempts, mail_error, next_attempt_at, mailed_at FROM main.payments;
@@ -59,7 +66,10 @@ pub fn read_model(accounting: Db, auth: Db, tracker: Db, ledger: Arc<Ledger>) ->
             },
         ],
         replay: Arc::new(Replay { ledger }),
-        swap_sql: replace_tables(store::MODEL_TABLES) + SWAP_PAYMENTS,
+        swap_sql: format!(
+            "{KEEP_LEDGER_CAUSES}{}{SWAP_PAYMENTS}",
+            replace_tables(store::MODEL_TABLES)
+        ),
     }
 }
 

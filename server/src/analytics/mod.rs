@@ -136,7 +136,9 @@ impl Analytics {
     /// The task with the largest completion reward among those completed in the span.
     pub async fn most_expensive(&self, span: Span) -> Result<MostExpensive> {
         let (from, to) = match span {
-            Span::Period(period, date) => periods::bounds(period, date),
+            Span::Period(period, date) => periods::bounds(period, date).ok_or_else(|| {
+                Error::unprocessable("invalid_date", "`date`: the period runs past the calendar")
+            })?,
             Span::Range(from, to) if from > to => {
                 return Err(Error::unprocessable(
                     "invalid_range",

@@ -10,21 +10,22 @@ pub fn date_in(now: DateTime<Utc>, timezone: Tz) -> NaiveDate {
     now.with_timezone(&timezone).date_naive()
 }
 
-/// The first and last day of the `period` that holds `date`.
-pub fn bounds(period: Period, date: NaiveDate) -> (NaiveDate, NaiveDate) {
+/// The first and last day of the `period` that holds `date`; `None` at the ends of the
+/// calendar, where a week would run past the last representable day.
+pub fn bounds(period: Period, date: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
     match period {
-        Period::Day => (date, date),
+        Period::Day => Some((date, date)),
         Period::Week => {
             let week = date.week(chrono::Weekday::Mon);
-            (week.first_day(), week.last_day())
+            Some((week.checked_first_day()?, week.checked_last_day()?))
         }
         Period::Month => {
-            let first = date.with_day(1).unwrap_or(date);
+            let first = date.with_day(1)?;
             let last = first
                 .checked_add_months(chrono::Months::new(1))
                 .and_then(|next| next.checked_sub_days(Days::new(1)))
                 .unwrap_or(NaiveDate::MAX);
-            (first, last)
+            Some((first, last))
         }
     }
 }
@@ -41,10 +42,21 @@ mod tests {
         s.parse().unwrap()
     }
 
+    fn span(period: Period, date: NaiveDate) -> (NaiveDate, NaiveDate) {
+        bounds(period, date).unwrap()
+    }
+
+    #[test]
+    fn a_week_past_the_end_of_the_calendar_is_refused_not_a_panic() {
+        assert_eq!(bounds(Period::Week, NaiveDate::MAX), None);
+        assert_eq!(bounds(Period::Week, NaiveDate::MIN), None);
+        assert!(bounds(Period::Month, NaiveDate::MAX).is_some());
+    }
+
     #[test]
     fn a_day_is_itself() {
         assert_eq!(
-            bounds(Period::Day, day("2026-11-24")),
+            span(Period::Day, day("2026-11-24")),
             (day("2026-11-24"), day("2026-11-24"))
         );
     }
@@ -53,16 +65,16 @@ mod tests {
     fn weeks_run_monday_to_sunday_across_month_and_year_ends() {
         // Sunday 2026-11-29 belongs to the week that began on Monday the 23rd.
         assert_eq!(
-            bounds(Period::Week, day("2026-11-29")),
+            span(Period::Week, day("2026-11-29")),
             (day("2026-11-23"), day("2026-11-29"))
         );
         assert_eq!(
-            bounds(Period::Week, day("2026-11-30")),
+            span(Period::Week, day("2026-11-30")),
             (day("2026-11-30"), day("2026-12-06"))
         );
         // ISO week 1 of 2027 starts on Monday 2027-01-04; 2027-01-01 is in the week before.
         assert_eq!(
-            bounds(Period::Week, day("2027-01-01")),
+            span(Period::Week, day("2027-01-01")),
             (day("2026-12-28"), day("2027-01-03"))
         );
     }
@@ -70,15 +82,15 @@ mod tests {
     #[test]
     fn months_are_calendar_months_including_leap_februaries() {
         assert_eq!(
-            bounds(Period::Month, day("2028-02-15")),
+            span(Period::Month, day("2028-02-15")),
             (day("2028-02-01"), day("2028-02-29"))
         );
         assert_eq!(
-            bounds(Period::Month, day("2026-02-01")),
+            span(Period::Month, day("2026-02-01")),
             (day("2026-02-01"), day("2026-02-28"))
         );
         assert_eq!(
-            bounds(Period::Month, day("2026-12-31")),
+            span(Period::Month, day("2026-12-31")),
             (day("2026-12-01"), day("2026-12-31"))
         );
     }
@@ -91,7 +103,7 @@ mod tests {
         assert_eq!(date_in(last_second, ny), day("2026-02-28"));
         assert_eq!(date_in(last_second, chrono_tz::UTC), day("2026-03-01"));
         assert_eq!(
-            bounds(Period::Month, date_in(last_second, ny)).1,
+            span(Period::Month, date_in(last_second, ny)).1,
             day("2026-02-28")
         );
         assert_eq!(date_in(at("2026-03-01T05:00:00Z"), ny), day("2026-03-01"));
@@ -99,7 +111,7 @@ mod tests {
         let tokyo: Tz = "Asia/Tokyo".parse().unwrap();
         let sunday_night = date_in(at("2026-11-29T14:59:59Z"), tokyo);
         assert_eq!(
-            bounds(Period::Week, sunday_night),
+            span(Period::Week, sunday_night),
             (day("2026-11-23"), day("2026-11-29"))
         );
         assert_eq!(

@@ -99,14 +99,20 @@ impl ReadModel {
         &self,
         progress: &(dyn Fn(Progress) + Send + Sync),
     ) -> anyhow::Result<RebuildReport> {
-        let fresh_path = fresh_path(&self.db);
-        remove_database_files(&fresh_path)?;
-        let fresh = Db::open(
-            fresh_path.parent().unwrap_or(Path::new(".")),
-            &format!("{}.rebuild", self.db.name()),
-            &(self.migrations)(),
-        )
-        .context("creating the database to rebuild into")?;
+        // A file of its own per rebuild: the connections of an earlier one may still be
+        // closing (and deleting their WAL files) when the next starts.
+        let dir = self
+            .db
+            .path()
+            .parent()
+            .unwrap_or(Path::new("."))
+            .to_path_buf();
+        let prefix = format!("{}.rebuild-", self.db.name());
+        remove_leftovers(&dir, &prefix)?;
+        let name = format!("{prefix}{}", uuid::Uuid::now_v7().simple());
+        let fresh_path = dir.join(format!("{name}.db"));
+        let fresh = Db::open(&dir, &name, &(self.migrations)())
+            .context("creating the database to rebuild into")?;
         let outcome = self.replay_and_swap(&fresh, &fresh_path, progress).await;
         drop(fresh);
         if let Err(e) = remove_database_files(&fresh_path) {
@@ -258,9 +264,17 @@ fn caught_up(untils: &[Until], now: &[i64], reached: &[i64]) -> bool {
         })
 }
 
-fn fresh_path(live: &Db) -> PathBuf {
-    live.path()
-        .with_file_name(format!("{}.rebuild.db", live.name()))
+/// Removes the files of rebuilds that a crash or a kill interrupted.
+fn remove_leftovers(dir: &Path, prefix: &str) -> anyhow::Result<()> {
+    let entries = std::fs::read_dir(dir).with_context(|| format!("listing {}", dir.display()))?;
+    for entry in entries {
+        let entry = entry?;
+        if entry.file_name().to_string_lossy().starts_with(prefix) {
+            std::fs::remove_file(entry.path())
+                .with_context(|| format!("removing {}", entry.path().display()))?;
+        }
+    }
+    Ok(())
 }
 
 /// Removes a database file and its WAL companions, if present.
@@ -300,10 +314,16 @@ impl Rebuilds {
         self.statuses.lock().expect("rebuild status lock").clone()
     }
 
-    pub fn any_running(&self) -> bool {
-        self.statuses()
-            .iter()
-            .any(|s| s.state == RebuildState::Running)
+    /// Whether a model held in the database `db_name` is being rebuilt. Dead-letter replays
+    /// and rewinds of that database's consumers wait for it: they apply events without
+    /// moving a position, which the swap's check would not see.
+    pub fn running_on(&self, db_name: &str) -> bool {
+        self.statuses().iter().any(|s| {
+            s.state == RebuildState::Running
+                && self
+                    .model(s.context)
+                    .is_some_and(|m| m.db.name() == db_name)
+        })
     }
 
     /// Starts rebuilding `context` in the background; `None` if it is being rebuilt already.

@@ -144,6 +144,7 @@ impl EventSystem {
             if letter.status == DeadLetterStatus::Resolved {
                 return Ok(letter);
             }
+            self.refuse_during_rebuild(consumer)?;
             let envelope: Envelope =
                 serde_json::from_value(letter.envelope.clone()).map_err(|e| {
                     Error::Internal(anyhow::anyhow!(
@@ -195,10 +196,24 @@ impl EventSystem {
         Err(Error::NotFound(format!("no dead letter with id {id}")))
     }
 
+    fn refuse_during_rebuild(&self, consumer: &Consumer) -> Result<()> {
+        if self.rebuilds.running_on(consumer.db().name()) {
+            return Err(Error::conflict(
+                "rebuild_running",
+                format!(
+                    "`{}` feeds a read model that is being rebuilt; try again when the rebuild is done",
+                    consumer.name()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     /// Moves a consumer's position back so the log is delivered again from there (the
     /// inbox makes the redelivery change nothing).
     pub async fn rewind(&self, consumer: &str, position: i64) -> Result<()> {
         let consumer = self.consumer(consumer)?;
+        self.refuse_during_rebuild(consumer)?;
         // Only backwards: moving ahead would skip the events between without applying them.
         let current = consumer.position().await?;
         if !(0..=current).contains(&position) {

@@ -208,6 +208,42 @@ async fn answers(app: &TestApp, workers: &[Popug]) -> Value {
     })
 }
 
+/// Breaks the live read models behind the server's back, as a bug or a bad hand-edit would,
+/// so a rebuild has something to repair: a lost ledger row and wrong balances in accounting,
+/// lost days and rewards in analytics.
+async fn damage(app: &TestApp, context: &str) {
+    let sql = match context {
+        "accounting" => {
+            "DELETE FROM ledger WHERE id = (SELECT max(id) FROM ledger WHERE kind = 'fee');
+             UPDATE accounts SET balance_cents = balance_cents + 12345;"
+        }
+        _ => {
+            "DELETE FROM company_days; DELETE FROM rewards; UPDATE balances SET balance_cents = -1;"
+        }
+    };
+    let db = match context {
+        "accounting" => app.state.accounting.db(),
+        _ => app.state.analytics.db(),
+    };
+    db.write(move |tx| tx.execute_batch(sql).map_err(DbError::from))
+        .await
+        .unwrap();
+}
+
+/// Every ledger row with the event that caused it (not shown by the API, kept by a rebuild).
+async fn ledger_causes(app: &TestApp) -> Vec<(Uuid, Option<Uuid>)> {
+    app.state
+        .accounting
+        .db()
+        .read(|conn| {
+            let mut stmt = conn.prepare("SELECT id, event_id FROM ledger ORDER BY id")?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(DbError::from)
+        })
+        .await
+        .unwrap()
+}
+
 fn spooled_mails(app: &TestApp) -> usize {
     std::fs::read_dir(app.data_dir().join("mail"))
         .map(|d| d.count())
@@ -302,12 +338,17 @@ async fn analytics_agrees_with_accounting_and_online_rebuilds_change_no_answer()
     assert!(old["task"].is_object(), "{old}");
 
     let before = answers(&app, &workers).await;
+    let causes = ledger_causes(&app).await;
+    assert!(causes.iter().any(|(_, cause)| cause.is_some()));
     let mails = spooled_mails(&app);
     assert!(mails > 0, "payouts were mailed");
-    rebuild_online(&app, "accounting").await;
-    assert_eq!(answers(&app, &workers).await, before);
-    rebuild_online(&app, "analytics").await;
-    assert_eq!(answers(&app, &workers).await, before);
+    for context in ["accounting", "analytics"] {
+        damage(&app, context).await;
+        assert_ne!(answers(&app, &workers).await, before, "{context} damaged");
+        rebuild_online(&app, context).await;
+        assert_eq!(answers(&app, &workers).await, before, "{context} rebuilt");
+    }
+    assert_eq!(ledger_causes(&app).await, causes);
     assert_eq!(spooled_mails(&app), mails, "a rebuild sends no e-mail");
 
     // Life goes on after the swap: new events land in the rebuilt models.
@@ -430,6 +471,14 @@ async fn analytics_is_for_admins_and_names_bad_parameters() {
         )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    // The last representable day is a Monday: its week would run past the calendar.
+    let (status, body) = app
+        .get(
+            "/api/v1/analytics/most-expensive?period=week&date=%2B262142-12-31",
+            &app.admin,
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     let (status, body) = app
         .get("/api/v1/analytics/summary?date=yesterday", &app.admin)
         .await;
@@ -478,6 +527,8 @@ async fn the_offline_rebuild_refuses_a_running_server_and_changes_no_answer() {
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert!(stderr.contains("in use"), "{stderr}");
 
+    damage(&app, "accounting").await;
+    damage(&app, "analytics").await;
     let tokens: HashMap<Uuid, String> = workers
         .iter()
         .map(|w| (w.user.id, w.token.clone()))
