@@ -178,6 +178,13 @@ impl Accounting {
     }
 
     async fn close_through(&self, through: NaiveDate) -> Result<Vec<CloseDayResult>> {
+        let nothing_to_close = self
+            .db
+            .read(move |conn| close::all_closed_through(conn, through).map_err(DbError::from))
+            .await?;
+        if nothing_to_close {
+            return Ok(Vec::new());
+        }
         let now = self.clock.now();
         let closed = self
             .db

@@ -269,3 +269,18 @@ async fn money_endpoints_admit_their_roles() {
         );
     }
 }
+
+#[tokio::test]
+async fn an_idle_day_closer_commits_nothing_so_clients_hear_of_no_change() {
+    let app = TestApp::spawn().await;
+    app.worker_in_profit("ann").await;
+    // Let the closer's first ticks pass, then listen: it ticks every 50 ms in tests.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let mut commits = app.state.accounting.db().commits();
+    commits.mark_unchanged();
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert!(
+        !commits.has_changed().unwrap(),
+        "accounting committed while nothing happened"
+    );
+}
