@@ -9,8 +9,7 @@
 use super::ledger::Ledger;
 use super::store::{self, NewRow};
 use crate::db::{Db, Tx};
-use crate::events::rebuild::{ReadModel, Source, Until, replace_tables};
-use crate::events::transport::{EventLog, OutboxLog};
+use crate::events::rebuild::{ReadModel, Source, replace_tables};
 use crate::events::{Envelope, Handler};
 use ates_shared::api::RebuildContext;
 use ates_shared::events::accounting::{DayClosed, PaymentMade, TransactionApplied};
@@ -44,26 +43,14 @@ DROP TABLE kept_mail;
 /// Accounting's read model: rebuilt from auth's and the tracker's logs (as far as the live
 /// consumers applied them) and its own log of decisions.
 pub fn read_model(accounting: Db, auth: Db, tracker: Db, ledger: Arc<Ledger>) -> ReadModel {
-    let own: Arc<dyn EventLog> = Arc::new(OutboxLog::new(accounting.clone()));
-    let source = |db: Db| {
-        let log: Arc<dyn EventLog> = Arc::new(OutboxLog::new(db));
-        let consumer = format!("accounting.{}", log.source());
-        Source {
-            log,
-            until: Until::Consumer(consumer),
-        }
-    };
     ReadModel {
         context: RebuildContext::Accounting,
-        db: accounting,
+        db: accounting.clone(),
         migrations: store::migrations,
         sources: vec![
-            source(auth),
-            source(tracker),
-            Source {
-                log: own,
-                until: Until::Head,
-            },
+            Source::followed_by("accounting", auth),
+            Source::followed_by("accounting", tracker),
+            Source::own(accounting.clone()),
         ],
         replay: Arc::new(Replay { ledger }),
         swap_sql: format!(

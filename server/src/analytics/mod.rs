@@ -158,22 +158,16 @@ impl Analytics {
 /// Analytics' read model: rebuilt from the tracker's and accounting's logs, as far as the
 /// live consumers applied them.
 pub fn read_model(analytics: Db, tracker: Db, accounting: Db) -> crate::events::rebuild::ReadModel {
-    use crate::events::rebuild::{ReadModel, Source, Until, replace_tables};
-    use crate::events::transport::{EventLog, OutboxLog};
+    use crate::events::rebuild::{ReadModel, Source, replace_tables};
     use std::sync::Arc;
-    let source = |db: Db| {
-        let log: Arc<dyn EventLog> = Arc::new(OutboxLog::new(db));
-        let consumer = format!("analytics.{}", log.source());
-        Source {
-            log,
-            until: Until::Consumer(consumer),
-        }
-    };
     ReadModel {
         context: ates_shared::api::RebuildContext::Analytics,
         db: analytics,
         migrations: store::migrations,
-        sources: vec![source(tracker), source(accounting)],
+        sources: vec![
+            Source::followed_by("analytics", tracker),
+            Source::followed_by("analytics", accounting),
+        ],
         replay: Arc::new(projection::Projection),
         swap_sql: replace_tables(store::MODEL_TABLES),
     }

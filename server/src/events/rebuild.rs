@@ -14,7 +14,7 @@
 
 use super::consumer::{Handler, already_applied, read_position};
 use super::outbox::{LoggedEvent, Outbox};
-use super::transport::EventLog;
+use super::transport::{EventLog, OutboxLog};
 use crate::clock::SharedClock;
 use crate::db::{Db, DbError};
 use crate::error::{Error, Result};
@@ -45,6 +45,27 @@ pub enum Until {
 pub struct Source {
     pub log: Arc<dyn EventLog>,
     pub until: Until,
+}
+
+impl Source {
+    /// Another context's log (embedded: its outbox), replayed as far as the consumer
+    /// `<context>.<producer>` applied it.
+    pub fn followed_by(context: &str, producer: Db) -> Source {
+        let log: Arc<dyn EventLog> = Arc::new(OutboxLog::new(producer));
+        let consumer = format!("{context}.{}", log.source());
+        Source {
+            log,
+            until: Until::Consumer(consumer),
+        }
+    }
+
+    /// The model's own log of decisions, replayed to its head.
+    pub fn own(db: Db) -> Source {
+        Source {
+            log: Arc::new(OutboxLog::new(db)),
+            until: Until::Head,
+        }
+    }
 }
 
 /// A read model that can be rebuilt.
@@ -93,6 +114,22 @@ pub struct Progress {
     pub total: u64,
 }
 
+impl Progress {
+    /// `processed` so far, and what is left between each source's replayed position and
+    /// its target.
+    fn of(processed: u64, targets: &[i64], done: &[i64]) -> Progress {
+        let remaining: i64 = targets
+            .iter()
+            .zip(done)
+            .map(|(target, done)| (target - done).max(0))
+            .sum();
+        Progress {
+            processed,
+            total: processed + remaining as u64,
+        }
+    }
+}
+
 impl ReadModel {
     /// Rebuilds the model and swaps it in. On error the live model is left as it was.
     pub async fn rebuild(
@@ -135,15 +172,7 @@ impl ReadModel {
                 let untils = untils.clone();
                 self.db.read(move |conn| positions(conn, &untils)).await?
             };
-            let remaining: i64 = targets
-                .iter()
-                .zip(&done)
-                .map(|(target, done)| (target - done).max(0))
-                .sum();
-            progress(Progress {
-                processed,
-                total: processed + remaining as u64,
-            });
+            progress(Progress::of(processed, &targets, &done));
             for (i, source) in self.sources.iter().enumerate() {
                 while done[i] < targets[i] {
                     let mut events = source.log.fetch(done[i], BATCH).await?;
@@ -178,15 +207,7 @@ impl ReadModel {
                         .await?;
                     done[i] = last;
                     processed += taken;
-                    progress(Progress {
-                        processed,
-                        total: processed
-                            + targets
-                                .iter()
-                                .zip(&done)
-                                .map(|(t, d)| (t - d).max(0) as u64)
-                                .sum::<u64>(),
-                    });
+                    progress(Progress::of(processed, &targets, &done));
                 }
             }
             let (swap_sql, reached) = (self.swap_sql.clone(), done.clone());
