@@ -62,6 +62,7 @@ pub async fn earnings(
 #[into_params(parameter_in = Query)]
 pub struct MostExpensiveParams {
     /// `day`, `week` (ISO, Monday to Sunday) or `month`, holding `date` (default `day`).
+    #[param(inline)]
     pub period: Option<Period>,
     /// A day of the period, `YYYY-MM-DD` (default: today).
     #[param(value_type = Option<String>, format = Date)]

@@ -144,9 +144,8 @@ impl ReadModel {
             .parent()
             .unwrap_or(Path::new("."))
             .to_path_buf();
-        let prefix = format!("{}.rebuild-", self.db.name());
-        remove_leftovers(&dir, &prefix)?;
-        let name = format!("{prefix}{}", uuid::Uuid::now_v7().simple());
+        self.remove_leftovers()?;
+        let name = format!("{}{}", self.fresh_prefix(), uuid::Uuid::now_v7().simple());
         let fresh_path = dir.join(format!("{name}.db"));
         let fresh = Db::open(&dir, &name, &(self.migrations)())
             .context("creating the database to rebuild into")?;
@@ -156,6 +155,17 @@ impl ReadModel {
             tracing::warn!(error = %e, "removing the rebuilt database file");
         }
         outcome
+    }
+
+    /// Fresh files are named `<db>.rebuild-<id>.db`.
+    fn fresh_prefix(&self) -> String {
+        format!("{}.rebuild-", self.db.name())
+    }
+
+    /// Removes the files of rebuilds of this model that a crash or a kill interrupted.
+    pub fn remove_leftovers(&self) -> anyhow::Result<()> {
+        let dir = self.db.path().parent().unwrap_or(Path::new("."));
+        remove_leftovers(dir, &self.fresh_prefix())
     }
 
     async fn replay_and_swap(
@@ -319,7 +329,13 @@ pub struct Rebuilds {
 }
 
 impl Rebuilds {
+    /// Also removes what rebuilds interrupted by a crash left on disk: none runs yet.
     pub fn new(models: Vec<ReadModel>) -> Rebuilds {
+        for model in &models {
+            if let Err(e) = model.remove_leftovers() {
+                tracing::warn!(error = %format!("{e:#}"), "removing an interrupted rebuild's files");
+            }
+        }
         Rebuilds {
             models: Arc::new(models.into_iter().map(Arc::new).collect()),
             statuses: Arc::default(),

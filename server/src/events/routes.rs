@@ -101,8 +101,10 @@ pub async fn rewind(
 /// swapped in. Progress and `caught_up: false` until done in `GET /system/events`.
 #[utoipa::path(post, path = "/api/v1/system/rebuild", tag = "system", security(("bearer" = [])),
     request_body = RebuildRequest,
-    responses((status = 202, body = RebuildStatus), (status = 403, body = ErrorBody),
-        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 202, body = RebuildStatus), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 415, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
 pub async fn rebuild(
     State(state): State<AppState>,
     caller: Caller,

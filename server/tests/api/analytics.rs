@@ -549,7 +549,11 @@ async fn the_offline_rebuild_refuses_a_running_server_and_changes_no_answer() {
         "plain progress lines: {stderr}"
     );
 
+    // What a rebuild killed mid-way leaves behind is removed when the server starts.
+    let leftover = dir.path().join("analytics.rebuild-0123.db-wal");
+    std::fs::write(&leftover, b"half a rebuild").unwrap();
     let app = TestApp::spawn_configured(dir, clock.clone(), long_logins).await;
+    assert!(!leftover.exists());
     app.settle().await;
     let workers: Vec<Popug> = workers
         .into_iter()
