@@ -59,14 +59,14 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         expensive("week", &view.week),
         expensive("month", &view.month),
         Line::from(""),
-        Line::from(" Day          Earnings  In the red"),
+        Line::from(" Day             Earnings  In the red"),
     ];
     // As many of the latest days as fit below the rest.
     let room = (inner.height as usize).saturating_sub(lines.len());
     let shown = &view.days[view.days.len().saturating_sub(room)..];
     lines.extend(shown.iter().map(|d| {
         Line::from(format!(
-            " {}  {:>10}  {:>10}",
+            " {}  {:>13}  {:>10}",
             d.date,
             money(d.earnings_cents),
             d.negative_balance_workers
