@@ -243,6 +243,7 @@ impl Application {
             events,
             tokens,
             clock,
+            access: Arc::new(tracker::access::Access::new(dbs.tracker.clone())),
             contexts: Arc::new(dbs.contexts()),
         };
         let listener = TcpListener::bind(config.listen)

@@ -148,6 +148,17 @@ impl FromRequestParts<AppState> for Caller {
                 Error::Unauthorized("the `Authorization` header must be `Bearer <token>`".into())
             })?;
         let claims = state.tokens.verify(token.trim(), state.clock.now())?;
-        Ok(claims.into())
+        let mut caller = Caller::from(claims);
+        // The token says who the caller was at login; the user copy says who they are now.
+        match state.access.standing(caller.id).await? {
+            Some(now) if !now.active => {
+                return Err(Error::Unauthorized(
+                    "your account is deactivated; ask an admin".into(),
+                ));
+            }
+            Some(now) => caller.role = now.role,
+            None => {}
+        }
+        Ok(caller)
     }
 }

@@ -29,6 +29,8 @@ pub struct AppState {
     pub tracker: Tracker,
     pub events: EventSystem,
     pub tokens: Arc<Tokens>,
+    /// Every request's current role and active flag (see `tracker::access`).
+    pub access: Arc<crate::tracker::access::Access>,
     pub clock: SharedClock,
     /// Each context's name and database, for the change stream.
     pub contexts: Arc<Vec<(String, Db)>>,

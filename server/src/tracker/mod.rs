@@ -2,6 +2,7 @@
 //! users only from auth's events (`users_copy`) and publishes `TaskCreated`,
 //! `TaskAssigned` and `TaskCompleted` for accounting and analytics.
 
+pub mod access;
 pub mod assign;
 pub mod routes;
 pub mod store;

@@ -70,6 +70,27 @@ pub fn users_version(conn: &Connection) -> rusqlite::Result<i64> {
         .query_row([], |r| r.get(0))
 }
 
+/// Every user's role and active flag, for the access check.
+pub fn standings(
+    conn: &Connection,
+) -> rusqlite::Result<std::collections::HashMap<Uuid, super::access::Standing>> {
+    let mut stmt = conn.prepare_cached("SELECT id, role, active FROM users")?;
+    let rows = stmt.query_map([], |r| {
+        let role: String = r.get(1)?;
+        let role = role.parse().map_err(|e: ates_shared::role::UnknownRole| {
+            rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Text, e.into())
+        })?;
+        Ok((
+            r.get(0)?,
+            super::access::Standing {
+                role,
+                active: r.get(2)?,
+            },
+        ))
+    })?;
+    rows.collect()
+}
+
 /// The roles whose users may hold tasks, as stored.
 const ASSIGNABLE: [&str; 2] = [Role::Worker.as_str_const(), Role::Accountant.as_str_const()];
 

@@ -108,3 +108,48 @@ async fn users_are_listed_in_pages() {
     assert_eq!(names, ["admin", "ann", "bob", "cid"]);
     assert!(second["next_cursor"].is_null());
 }
+
+#[tokio::test]
+async fn a_deactivation_or_a_role_change_takes_effect_on_tokens_already_issued() {
+    let app = TestApp::spawn().await;
+    let ann = app.popug("ann", Role::Worker).await;
+    let eve = app.popug("eve", Role::Admin).await;
+    let (status, _) = app.get("/api/v1/users", &eve.token).await;
+    assert_eq!(status, StatusCode::OK);
+
+    // Eve is demoted: her admin token no longer lists users or makes admins.
+    let (status, body) = app.patch_user(eve.user.id, json!({"role": "worker"})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    app.settle().await;
+    let (status, body) = app.get("/api/v1/users", &eve.token).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let (status, _) = app
+        .post(
+            "/api/v1/users",
+            &eve.token,
+            json!({"username": "mallory", "password": "long-enough", "full_name": "M",
+                   "email": "m@p.inc", "role": "admin"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // Ann is fired while logged in: her token is refused everywhere at once.
+    let (status, body) = app.patch_user(ann.user.id, json!({"active": false})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    app.settle().await;
+    for path in ["/api/v1/tasks", "/api/v1/auth/me", "/api/v1/accounting/me"] {
+        let (status, body) = app.get(path, &ann.token).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{path}: {body}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("deactivated"),
+            "{body}"
+        );
+    }
+    let (status, _) = app
+        .post("/api/v1/tasks", &ann.token, json!({"title": "one more"}))
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
