@@ -357,7 +357,11 @@ async fn post_tasks(requests: usize, clients: usize) -> anyhow::Result<()> {
     }));
     let token = state
         .auth
-        .login("client0".into(), "bench-password".into())
+        .login(
+            "client0".into(),
+            "bench-password".into(),
+            std::net::Ipv4Addr::LOCALHOST.into(),
+        )
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?
         .token;

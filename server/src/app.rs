@@ -139,7 +139,13 @@ impl Contexts {
     ) -> anyhow::Result<Contexts> {
         schema::compile_all();
         let dbs = Databases::open(&config.data_dir)?;
-        let auth = Auth::new(dbs.auth.clone(), clock.clone(), tokens, config.hash_cost);
+        let auth = Auth::new(
+            dbs.auth.clone(),
+            clock.clone(),
+            tokens,
+            config.hash_cost,
+            config.login_limits,
+        )?;
         let mailer = Mailer::new(&config.mail, &config.mail_from)?;
         let accounting = Accounting::new(
             dbs.accounting.clone(),
@@ -215,6 +221,8 @@ impl Application {
             format!("creating the data directory {}", config.data_dir.display())
         })?;
         let lock = DataDirLock::acquire(&config.data_dir)?;
+        // Installed before anything records a metric.
+        http::metrics::handle();
         let secret = jwt_secret(&config)?;
         let tokens = Arc::new(Tokens::new(secret.as_bytes(), config.token_ttl));
         let contexts = Contexts::open(&config, clock.clone(), tokens.clone()).await?;
@@ -294,7 +302,9 @@ impl Application {
         let router = http::router(self.state.clone());
         tracing::info!(address = %self.listener.local_addr()?, "aTES is listening");
         let stop_http = stop.clone();
-        axum::serve(self.listener, router)
+        // The client's address keys the login throttle.
+        let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+        axum::serve(self.listener, service)
             .with_graceful_shutdown(async move {
                 shutdown.await;
                 let _ = stop_http.send(true);
@@ -309,38 +319,81 @@ impl Application {
 
 /// The configured secret, or the one kept in the data directory (created on first start),
 /// so tokens stay valid across restarts.
-fn jwt_secret(config: &Config) -> anyhow::Result<String> {
-    if let Some(secret) = &config.jwt_secret {
-        return Ok(secret.clone());
+pub(crate) fn jwt_secret(config: &Config) -> anyhow::Result<String> {
+    let secret = match &config.jwt_secret {
+        Some(secret) => secret.clone(),
+        None => kept_jwt_secret(&config.data_dir)?,
+    };
+    // HS256 with a short secret can be brute-forced offline from any one token.
+    anyhow::ensure!(
+        secret.len() >= MIN_JWT_SECRET_BYTES,
+        "the token secret is {} bytes; use at least {MIN_JWT_SECRET_BYTES} (or leave it unset to have one generated)",
+        secret.len()
+    );
+    Ok(secret)
+}
+
+const MIN_JWT_SECRET_BYTES: usize = 32;
+
+/// The secret in `<data-dir>/jwt_secret`, created on first use readable by the owner only
+/// (created with mode 0600, never widened first and narrowed after).
+fn kept_jwt_secret(data_dir: &Path) -> anyhow::Result<String> {
+    let path = data_dir.join("jwt_secret");
+    if let Ok(secret) = std::fs::read_to_string(&path)
+        && !secret.trim().is_empty()
+    {
+        return Ok(secret.trim().to_owned());
     }
-    let path = config.data_dir.join("jwt_secret");
-    match std::fs::read_to_string(&path) {
-        Ok(secret) if !secret.trim().is_empty() => Ok(secret.trim().to_owned()),
-        _ => {
-            let secret: String = {
-                use rand::RngExt;
-                rand::rng()
-                    .sample_iter(rand::distr::Alphanumeric)
-                    .take(48)
-                    .map(char::from)
-                    .collect()
-            };
-            std::fs::write(&path, &secret)
-                .with_context(|| format!("writing {}", path.display()))?;
-            restrict_permissions(&path)?;
-            Ok(secret)
+    let secret: String = {
+        use rand::RngExt;
+        rand::rng()
+            .sample_iter(rand::distr::Alphanumeric)
+            .take(48)
+            .map(char::from)
+            .collect()
+    };
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(&path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    std::io::Write::write_all(&mut file, secret.as_bytes())
+        .and_then(|()| file.sync_all())
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(secret)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_kept_token_secret_is_created_private_and_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = Config::for_tests(dir.path().to_path_buf());
+        config.jwt_secret = None;
+        let first = jwt_secret(&config).unwrap();
+        assert!(first.len() >= MIN_JWT_SECRET_BYTES);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join("jwt_secret"))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
         }
+        assert_eq!(jwt_secret(&config).unwrap(), first);
     }
-}
 
-#[cfg(unix)]
-fn restrict_permissions(path: &Path) -> anyhow::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
-    Ok(())
-}
-
-#[cfg(not(unix))]
-fn restrict_permissions(_path: &Path) -> anyhow::Result<()> {
-    Ok(())
+    #[test]
+    fn a_short_token_secret_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = Config::for_tests(dir.path().to_path_buf());
+        config.jwt_secret = Some("secret".into());
+        let error = jwt_secret(&config).unwrap_err().to_string();
+        assert!(error.contains("at least 32"), "{error}");
+    }
 }

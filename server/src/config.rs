@@ -1,6 +1,7 @@
 //! Configuration: flags and `ATES_*` environment variables, with defaults for a single box.
 
 use crate::accounting::mail::MailConfig;
+use crate::auth::login_guard::LoginLimits;
 use crate::auth::password::HashCost;
 use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
@@ -102,9 +103,20 @@ pub struct ServeArgs {
     /// printed once when unset).
     #[arg(long, env = "ATES_ADMIN_PASSWORD", hide_env_values = true)]
     pub admin_password: Option<String>,
-    /// Secret that signs bearer tokens; generated and kept in the data directory when unset.
+    /// Secret that signs bearer tokens (at least 32 bytes); generated and kept in
+    /// `<data-dir>/jwt_secret` when unset. Prefer `--jwt-secret-file`: flags show in `ps`.
     #[arg(long, env = "ATES_JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<String>,
+    /// A file holding the token secret (its first line).
+    #[arg(long, env = "ATES_JWT_SECRET_FILE", conflicts_with = "jwt_secret")]
+    pub jwt_secret_file: Option<PathBuf>,
+    /// A file holding the first admin's password (its first line).
+    #[arg(
+        long,
+        env = "ATES_ADMIN_PASSWORD_FILE",
+        conflicts_with = "admin_password"
+    )]
+    pub admin_password_file: Option<PathBuf>,
     /// How long a login token stays valid, in minutes.
     #[arg(long, env = "ATES_TOKEN_TTL_MINUTES", default_value_t = 720)]
     pub token_ttl_minutes: i64,
@@ -115,6 +127,16 @@ pub struct ServeArgs {
     /// `smtp://host:25`, `smtp://user:pass@host:587?tls=required` or `smtps://user:pass@host:465`.
     #[arg(long, env = "ATES_SMTP_URL", hide_env_values = true)]
     pub smtp_url: Option<String>,
+    /// Login attempts allowed per minute for one username (then 429 with `Retry-After`).
+    #[arg(long, env = "ATES_LOGIN_ATTEMPTS_PER_USERNAME", default_value_t = LoginLimits::DEFAULT.per_username_per_minute)]
+    pub login_attempts_per_username: u32,
+    /// Login attempts allowed per minute from one client address.
+    #[arg(long, env = "ATES_LOGIN_ATTEMPTS_PER_ADDRESS", default_value_t = LoginLimits::DEFAULT.per_address_per_minute)]
+    pub login_attempts_per_address: u32,
+    /// Password checks run at once (each Argon2 check holds ~19 MiB); more wait briefly,
+    /// then get 503.
+    #[arg(long, env = "ATES_PASSWORD_CHECKS", default_value_t = LoginLimits::DEFAULT.concurrent_checks)]
+    pub password_checks: usize,
     /// Sender of payout e-mails.
     #[arg(
         long,
@@ -133,6 +155,7 @@ pub struct Config {
     pub jwt_secret: Option<String>,
     pub token_ttl: chrono::Duration,
     pub hash_cost: HashCost,
+    pub login_limits: LoginLimits,
     /// Run the consumers. Off only in tests that need events to wait in the outbox.
     pub deliver_events: bool,
     pub timezone: chrono_tz::Tz,
@@ -148,9 +171,15 @@ impl Config {
         Config {
             listen: "127.0.0.1:0".parse().expect("loopback address"),
             admin_password: Some("admin-password".into()),
-            jwt_secret: Some("test-secret".into()),
+            jwt_secret: Some("test-secret-of-at-least-32-bytes!".into()),
             token_ttl: chrono::Duration::hours(1),
             hash_cost: HashCost::CHEAP_FOR_TESTS,
+            // Every test logs in from 127.0.0.1; the throttle tests set their own limits.
+            login_limits: LoginLimits {
+                per_username_per_minute: 10_000,
+                per_address_per_minute: 100_000,
+                ..LoginLimits::DEFAULT
+            },
             deliver_events: true,
             timezone: chrono_tz::UTC,
             mail: MailConfig::Spool(data_dir.join("mail")),
@@ -161,24 +190,51 @@ impl Config {
     }
 }
 
-impl From<ServeArgs> for Config {
-    fn from(args: ServeArgs) -> Self {
+/// The first line of a secret file, so secrets need not travel in flags (visible in `ps`).
+fn read_secret_file(path: &std::path::Path, what: &str) -> anyhow::Result<String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| anyhow::anyhow!("reading the {what} file {}: {e}", path.display()))?;
+    let secret = text.lines().next().unwrap_or_default().trim().to_owned();
+    anyhow::ensure!(
+        !secret.is_empty(),
+        "the {what} file {} is empty",
+        path.display()
+    );
+    Ok(secret)
+}
+
+impl TryFrom<ServeArgs> for Config {
+    type Error = anyhow::Error;
+
+    fn try_from(mut args: ServeArgs) -> anyhow::Result<Self> {
+        if let Some(path) = &args.jwt_secret_file {
+            args.jwt_secret = Some(read_secret_file(path, "token secret")?);
+        }
+        if let Some(path) = &args.admin_password_file {
+            args.admin_password = Some(read_secret_file(path, "admin password")?);
+        }
         let mail = match args.smtp_url {
             Some(url) => MailConfig::Smtp { url },
             None => MailConfig::Spool(args.data.data_dir.join("mail")),
         };
-        Config {
+        Ok(Config {
             listen: args.listen,
             data_dir: args.data.data_dir,
             admin_password: args.admin_password,
             jwt_secret: args.jwt_secret,
             token_ttl: chrono::Duration::minutes(args.token_ttl_minutes.max(1)),
             hash_cost: HashCost::RECOMMENDED,
+            login_limits: LoginLimits {
+                per_username_per_minute: args.login_attempts_per_username,
+                per_address_per_minute: args.login_attempts_per_address,
+                concurrent_checks: args.password_checks,
+                ..LoginLimits::DEFAULT
+            },
             deliver_events: true,
             timezone: args.timezone,
             mail,
             mail_from: args.mail_from,
             background_tick: std::time::Duration::from_secs(1),
-        }
+        })
     }
 }

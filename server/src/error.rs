@@ -23,6 +23,14 @@ pub enum Error {
     /// Conflict with the current state (409).
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
+    /// Too many requests (429) or too busy (503); the client may retry after the wait.
+    #[error("{message}")]
+    Throttled {
+        status: u16,
+        code: &'static str,
+        message: String,
+        retry_after_secs: u64,
+    },
     /// Anything else: logged, never shown to the client.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),

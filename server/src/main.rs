@@ -23,8 +23,8 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let clock: SharedClock = Arc::new(SystemClock);
     match cli.command {
-        None => serve(cli.serve.into(), clock).await,
-        Some(Command::Serve(args)) => serve(args.into(), clock).await,
+        None => serve(cli.serve.try_into()?, clock).await,
+        Some(Command::Serve(args)) => serve(args.try_into()?, clock).await,
         Some(Command::User(command)) => user(command, clock).await,
         Some(Command::Rebuild { what, data }) => rebuild(what, &data.data_dir).await,
     }
@@ -87,7 +87,13 @@ async fn user(command: UserCommand, clock: SharedClock) -> anyhow::Result<()> {
     let dbs = Databases::open(&data_dir)?;
     // Operators never issue tokens from here: the signing key is not needed.
     let tokens = Arc::new(Tokens::new(b"unused", chrono::Duration::minutes(1)));
-    let auth = Auth::new(dbs.auth, clock, tokens, HashCost::RECOMMENDED);
+    let auth = Auth::new(
+        dbs.auth,
+        clock,
+        tokens,
+        HashCost::RECOMMENDED,
+        ates_server::auth::login_guard::LoginLimits::DEFAULT,
+    )?;
     match command {
         UserCommand::Add {
             username,

@@ -8,7 +8,7 @@ use crate::db::Tx;
 use crate::events::{Envelope, Handler, Outbox};
 use ates_shared::api::EntryKind;
 use ates_shared::events::accounting::TransactionApplied;
-use ates_shared::events::auth::{UserCreated, UserUpdated};
+use ates_shared::events::auth::UserUpdated;
 use ates_shared::events::tracker::{TaskAssigned, TaskCompleted, TaskCreated};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -21,8 +21,7 @@ pub struct Ledger {
 
 impl Handler for Ledger {
     fn handle(&self, tx: &Tx<'_>, event: &Envelope) -> anyhow::Result<()> {
-        if event.is::<UserCreated>() || event.is::<UserUpdated>() {
-            let u: UserUpdated = event.payload()?;
+        if let Some(u) = UserUpdated::from_envelope(event)? {
             store::upsert_user(
                 tx,
                 &UserCopy {
@@ -32,6 +31,8 @@ impl Handler for Ledger {
                     email: u.email,
                     role: u.role,
                     active: u.active,
+                    version: u.version,
+                    access_version: u.access_version,
                 },
             )?;
         } else if let Some(task) = TaskCreated::from_envelope(event)? {

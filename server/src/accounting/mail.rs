@@ -155,9 +155,12 @@ async fn compose(db: &Db, mailer: &Mailer, mail: &DueMail) -> anyhow::Result<Mes
         .await?;
     let (username, full_name, email) =
         contact.ok_or_else(|| anyhow::anyhow!("accounting knows no e-mail for user {user_id}"))?;
-    let to: Mailbox = format!("{full_name} <{email}>")
+    // Built from its parts, never from a formatted string: a name such as `Popug, Ann` or one
+    // with quotes is quoted by lettre instead of breaking the address.
+    let address: lettre::Address = email
         .parse()
         .map_err(|e| anyhow::anyhow!("the e-mail address of {username} `{email}`: {e}"))?;
+    let to = Mailbox::new(Some(full_name.clone()), address);
     Ok(Message::builder()
         .from(mailer.from.clone())
         .to(to)

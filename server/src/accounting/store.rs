@@ -77,6 +77,13 @@ pub fn migrations() -> Migrations<'static> {
             );
             CREATE INDEX payments_to_mail ON payments (mail_status, next_attempt_at);",
         ),
+        // A user copy only moves forward (see `UserCreated::version`); rows from before
+        // versions existed are version 0.
+        M::up(
+            "ALTER TABLE users ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+             ALTER TABLE users ADD COLUMN access_version INTEGER NOT NULL DEFAULT 0;",
+        ),
+        M::up(crate::events::tables::DEAD_LETTER_RESOLUTION),
     ])
 }
 
@@ -105,15 +112,30 @@ pub struct UserCopy {
     pub email: String,
     pub role: Role,
     pub active: bool,
+    pub version: u32,
+    pub access_version: u32,
 }
 
+/// Stores the user unless the copy already holds a newer version of them.
 pub fn upsert_user(tx: &Tx<'_>, u: &UserCopy) -> rusqlite::Result<()> {
     tx.prepare_cached(
-        "INSERT INTO users (id, username, full_name, email, role, active) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+        "INSERT INTO users (id, username, full_name, email, role, active, version, access_version)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
          ON CONFLICT (id) DO UPDATE SET username = excluded.username, full_name = excluded.full_name,
-             email = excluded.email, role = excluded.role, active = excluded.active",
+             email = excluded.email, role = excluded.role, active = excluded.active,
+             version = excluded.version, access_version = excluded.access_version
+         WHERE excluded.version >= users.version",
     )?
-    .execute(params![u.id, u.username, u.full_name, u.email, u.role.as_str(), u.active])?;
+    .execute(params![
+        u.id,
+        u.username,
+        u.full_name,
+        u.email,
+        u.role.as_str(),
+        u.active,
+        u.version,
+        u.access_version
+    ])?;
     Ok(())
 }
 

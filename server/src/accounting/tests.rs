@@ -64,6 +64,8 @@ impl Books {
             email: "w@p.inc".into(),
             role: Role::Worker,
             active: true,
+            version: 1,
+            access_version: 1,
         };
         self.apply(user.into_envelope(at(1, 0))).await;
         id

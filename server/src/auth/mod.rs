@@ -2,6 +2,7 @@
 //! tokens, and publishes every change to a user (`UserCreated`, `UserUpdated`) so the other
 //! contexts keep their own copies.
 
+pub mod login_guard;
 pub mod password;
 pub mod routes;
 pub mod store;
@@ -16,7 +17,9 @@ use crate::paging::PageRequest;
 use ates_shared::Role;
 use ates_shared::api::{CreateUser, LoginResponse, Page, UpdateUser, User};
 use ates_shared::events::auth::{UserCreated, UserUpdated};
+use login_guard::{LoginGuard, LoginLimits};
 use password::HashCost;
+use std::net::IpAddr;
 use std::sync::Arc;
 use token::Tokens;
 use uuid::Uuid;
@@ -27,48 +30,73 @@ pub struct Auth {
     clock: SharedClock,
     tokens: Arc<Tokens>,
     cost: HashCost,
+    guard: Arc<LoginGuard>,
 }
 
 impl Auth {
-    pub fn new(db: Db, clock: SharedClock, tokens: Arc<Tokens>, cost: HashCost) -> Auth {
-        Auth {
+    pub fn new(
+        db: Db,
+        clock: SharedClock,
+        tokens: Arc<Tokens>,
+        cost: HashCost,
+        limits: LoginLimits,
+    ) -> anyhow::Result<Auth> {
+        Ok(Auth {
             db,
             clock,
             tokens,
             cost,
-        }
+            guard: Arc::new(LoginGuard::new(limits, cost)?),
+        })
     }
 
     pub fn db(&self) -> &Db {
         &self.db
     }
 
-    /// Checks the password and issues a token. Unknown users and wrong passwords get the
-    /// same answer; a deactivated user cannot log in.
-    pub async fn login(&self, username: String, password: String) -> Result<LoginResponse> {
+    /// Checks the password and issues a token. Every failure (unknown user, wrong password,
+    /// deactivated user) gets the same 401 after the same work: an unknown username is
+    /// checked against a dummy hash. Attempts are throttled per username and per `client`
+    /// address, and only a few password checks run at once.
+    pub async fn login(
+        &self,
+        username: String,
+        password: String,
+        client: IpAddr,
+    ) -> Result<LoginResponse> {
+        self.guard.admit(&username, client)?;
+        let turn = self.guard.check_turn().await?;
         let found = self
             .db
             .read(move |conn| store::by_username(conn, &username).map_err(DbError::from))
             .await?;
-        let wrong = || Error::Unauthorized("wrong username or password".into());
-        let Some((user, hash)) = found else {
-            return Err(wrong());
+        let hash = match &found {
+            Some((_, hash, _)) => hash.clone(),
+            None => self.guard.dummy_hash().to_owned(),
         };
-        let matches = tokio::task::spawn_blocking(move || password::verify(&password, &hash))
-            .await
-            .map_err(|e| Error::Internal(e.into()))?;
-        if !matches {
-            return Err(wrong());
-        }
-        if !user.active {
-            return Err(Error::Forbidden(format!(
-                "user `{}` is deactivated",
-                user.username
-            )));
-        }
-        let (token, expires_at) =
-            self.tokens
-                .issue(user.id, &user.username, user.role, self.clock.now())?;
+        let matches = tokio::task::spawn_blocking(move || {
+            let _turn = turn;
+            password::verify(&password, &hash)
+        })
+        .await
+        .map_err(|e| Error::Internal(e.into()))?;
+        let user = match found {
+            Some((user, _, access_version)) if matches && user.active => (user, access_version),
+            _ => {
+                metrics::counter!("ates_login_failures_total").increment(1);
+                return Err(Error::Unauthorized(
+                    "wrong username or password, or the account is deactivated".into(),
+                ));
+            }
+        };
+        let (user, access_version) = user;
+        let (token, expires_at) = self.tokens.issue(
+            user.id,
+            &user.username,
+            user.role,
+            access_version,
+            self.clock.now(),
+        )?;
         Ok(LoginResponse {
             token,
             expires_at,
@@ -79,9 +107,13 @@ impl Auth {
     pub async fn create_user(&self, new: CreateUser) -> Result<User> {
         let new = validate::new_user(new)?;
         let (password, cost) = (new.password.clone(), self.cost);
-        let hash = tokio::task::spawn_blocking(move || password::hash(&password, cost))
-            .await
-            .map_err(|e| Error::Internal(e.into()))??;
+        let turn = self.guard.check_turn().await?;
+        let hash = tokio::task::spawn_blocking(move || {
+            let _turn = turn;
+            password::hash(&password, cost)
+        })
+        .await
+        .map_err(|e| Error::Internal(e.into()))??;
         let now = self.clock.now();
         self.db
             .write(move |tx| {
@@ -107,7 +139,7 @@ impl Auth {
                     ),
                     _ => e.into(),
                 })?;
-                Outbox::publish(tx, user_created(&user), now)?;
+                Outbox::publish(tx, user_created(&user, store::Versions::FIRST), now)?;
                 Ok(user)
             })
             .await
@@ -137,6 +169,9 @@ impl Auth {
             .write(move |tx| {
                 let mut user = store::by_id(tx, id)?
                     .ok_or_else(|| Error::NotFound(format!("no user with id {id}")))?;
+                let versions = store::versions(tx, id)?
+                    .ok_or_else(|| Error::NotFound(format!("no user with id {id}")))?;
+                let standing_before = (user.role, user.active);
                 let was_active_admin = user.role == Role::Admin && user.active;
                 if let Some(role) = change.role {
                     user.role = role;
@@ -157,8 +192,9 @@ impl Auth {
                         "this is the last active admin: make another admin first",
                     ));
                 }
-                store::update(tx, &user, now)?;
-                Outbox::publish(tx, UserUpdated::from(user_created(&user)), now)?;
+                let versions = versions.next((user.role, user.active) != standing_before);
+                store::update(tx, &user, versions, now)?;
+                Outbox::publish(tx, UserUpdated::from(user_created(&user, versions)), now)?;
                 Ok(user)
             })
             .await
@@ -189,8 +225,10 @@ impl Auth {
     }
 }
 
-fn user_created(user: &User) -> UserCreated {
+fn user_created(user: &User, versions: store::Versions) -> UserCreated {
     UserCreated {
+        version: versions.version,
+        access_version: versions.access_version,
         user_id: user.id,
         username: user.username.clone(),
         full_name: user.full_name.clone(),

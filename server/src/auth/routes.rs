@@ -8,10 +8,11 @@ use ates_shared::Role;
 use ates_shared::api::{
     CreateUser, ErrorBody, LoginRequest, LoginResponse, Page, PageParams, UpdateUser, User,
 };
-use axum::extract::{Path, State};
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use std::net::SocketAddr;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -21,14 +22,23 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/users/{id}", get(get_user).patch(update_user))
 }
 
-/// Exchange a username and password for a bearer token.
+/// Exchange a username and password for a bearer token. Every failure is the same 401;
+/// attempts are throttled per username and per client address.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
-    responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody), (status = 403, description = "deactivated", body = ErrorBody)))]
+    responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody),
+        (status = 429, description = "too many attempts; see `Retry-After`", body = ErrorBody),
+        (status = 503, description = "too many password checks at once; see `Retry-After`", body = ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
     AppJson(req): AppJson<LoginRequest>,
 ) -> Result<Json<LoginResponse>> {
-    Ok(Json(state.auth.login(req.username, req.password).await?))
+    Ok(Json(
+        state
+            .auth
+            .login(req.username, req.password, client.ip())
+            .await?,
+    ))
 }
 
 /// The logged-in user.

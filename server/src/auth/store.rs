@@ -24,6 +24,13 @@ pub fn migrations() -> Migrations<'static> {
                 updated_at    TEXT    NOT NULL
             );",
         ),
+        // `version` moves with every change; `access_version` with role or active changes
+        // only (tokens carry it). Rows from before count as version 1.
+        M::up(
+            "ALTER TABLE users ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+             ALTER TABLE users ADD COLUMN access_version INTEGER NOT NULL DEFAULT 1;",
+        ),
+        M::up(crate::events::tables::DEAD_LETTER_RESOLUTION),
     ])
 }
 
@@ -57,16 +64,65 @@ pub fn insert(
     Ok(())
 }
 
+/// A user record's versions (see `UserCreated::version`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Versions {
+    pub version: u32,
+    pub access_version: u32,
+}
+
+impl Versions {
+    pub const FIRST: Versions = Versions {
+        version: 1,
+        access_version: 1,
+    };
+
+    /// The versions after a change; `access` when the role or the active flag changed.
+    pub fn next(self, access: bool) -> Versions {
+        let version = self.version + 1;
+        Versions {
+            version,
+            access_version: if access { version } else { self.access_version },
+        }
+    }
+}
+
 pub fn update(
     tx: &Tx<'_>,
     user: &User,
+    versions: Versions,
     now: chrono::DateTime<chrono::Utc>,
 ) -> rusqlite::Result<()> {
     tx.execute(
-        "UPDATE users SET full_name = ?2, email = ?3, role = ?4, active = ?5, updated_at = ?6 WHERE id = ?1",
-        params![user.id, user.full_name, user.email, user.role.as_str(), user.active, now],
+        "UPDATE users SET full_name = ?2, email = ?3, role = ?4, active = ?5, updated_at = ?6,
+             version = ?7, access_version = ?8
+         WHERE id = ?1",
+        params![
+            user.id,
+            user.full_name,
+            user.email,
+            user.role.as_str(),
+            user.active,
+            now,
+            versions.version,
+            versions.access_version
+        ],
     )?;
     Ok(())
+}
+
+pub fn versions(conn: &Connection, id: Uuid) -> rusqlite::Result<Option<Versions>> {
+    conn.query_row(
+        "SELECT version, access_version FROM users WHERE id = ?1",
+        [id],
+        |r| {
+            Ok(Versions {
+                version: r.get(0)?,
+                access_version: r.get(1)?,
+            })
+        },
+    )
+    .optional()
 }
 
 pub fn by_id(conn: &Connection, id: Uuid) -> rusqlite::Result<Option<User>> {
@@ -78,12 +134,17 @@ pub fn by_id(conn: &Connection, id: Uuid) -> rusqlite::Result<Option<User>> {
     .optional()
 }
 
-/// The user and their password hash.
-pub fn by_username(conn: &Connection, username: &str) -> rusqlite::Result<Option<(User, String)>> {
+/// The user, their password hash and their access version (for the token).
+pub fn by_username(
+    conn: &Connection,
+    username: &str,
+) -> rusqlite::Result<Option<(User, String, u32)>> {
     conn.query_row(
-        &format!("SELECT {USER_COLUMNS}, password_hash FROM users WHERE username = ?1"),
+        &format!(
+            "SELECT {USER_COLUMNS}, password_hash, access_version FROM users WHERE username = ?1"
+        ),
         [username],
-        |row| Ok((user_from_row(row)?, row.get(6)?)),
+        |row| Ok((user_from_row(row)?, row.get(6)?, row.get(7)?)),
     )
     .optional()
 }

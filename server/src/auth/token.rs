@@ -13,6 +13,10 @@ pub struct Claims {
     pub sub: Uuid,
     pub username: String,
     pub role: Role,
+    /// The user's access version when the token was issued (0 in tokens from before
+    /// versions existed): a later role or active change makes the token invalid.
+    #[serde(default)]
+    pub ver: u32,
     /// Expiry, seconds since the epoch.
     pub exp: i64,
     pub iat: i64,
@@ -45,6 +49,7 @@ impl Tokens {
         id: Uuid,
         username: &str,
         role: Role,
+        access_version: u32,
         now: DateTime<Utc>,
     ) -> anyhow::Result<(String, DateTime<Utc>)> {
         let expires_at = now + self.ttl;
@@ -52,6 +57,7 @@ impl Tokens {
             sub: id,
             username: username.to_owned(),
             role,
+            ver: access_version,
             exp: expires_at.timestamp(),
             iat: now.timestamp(),
         };
@@ -83,7 +89,7 @@ mod tests {
         let tokens = Tokens::new(b"secret", Duration::minutes(10));
         let now = Utc::now();
         let id = Uuid::now_v7();
-        let (token, expires_at) = tokens.issue(id, "ann", Role::Worker, now).unwrap();
+        let (token, expires_at) = tokens.issue(id, "ann", Role::Worker, 1, now).unwrap();
         assert_eq!(expires_at, now + Duration::minutes(10));
         let claims = tokens.verify(&token, now + Duration::minutes(9)).unwrap();
         assert_eq!((claims.sub, claims.role), (id, Role::Worker));
@@ -94,7 +100,7 @@ mod tests {
     fn a_token_signed_with_another_secret_is_refused() {
         let now = Utc::now();
         let (token, _) = Tokens::new(b"other", Duration::minutes(10))
-            .issue(Uuid::now_v7(), "eve", Role::Admin, now)
+            .issue(Uuid::now_v7(), "eve", Role::Admin, 1, now)
             .unwrap();
         assert!(
             Tokens::new(b"secret", Duration::minutes(10))

@@ -52,11 +52,8 @@ fn full_name(name: &str) -> Result<String> {
 
 fn email(mail: &str) -> Result<String> {
     let mail = mail.trim();
-    let valid = mail.len() <= 254
-        && !mail.contains(char::is_whitespace)
-        && mail.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty() && !domain.is_empty() && !domain.contains('@')
-        });
+    // The mail library's own parser: an address it accepts is one payouts can be sent to.
+    let valid = mail.len() <= 254 && mail.parse::<lettre::Address>().is_ok();
     if !valid {
         return Err(Error::unprocessable(
             "invalid_email",
@@ -87,6 +84,9 @@ mod tests {
             (user("A!", "longenough", "a@b.c"), "`username`"),
             (user("ann", "short", "a@b.c"), "`password`"),
             (user("ann", "longenough", "nope"), "`email`"),
+            (user("ann", "longenough", "a b@c.d"), "`email`"),
+            (user("ann", "longenough", "a@b@c.d"), "`email`"),
+            (user("ann", "longenough", "<a@b.c>"), "`email`"),
         ];
         for (input, field) in cases {
             let err = new_user(input).unwrap_err().to_string();

@@ -6,8 +6,8 @@ use crate::http::extract::{AppJson, AppQuery, Caller, parse_id};
 use crate::paging::PageRequest;
 use ates_shared::Role;
 use ates_shared::api::{
-    DeadLetter, DeadLetterStatus, ErrorBody, EventsStatus, Page, RebuildRequest, RebuildStatus,
-    Rewind,
+    DeadLetter, DeadLetterStatus, DiscardDeadLetter, ErrorBody, EventsStatus, Page, RebuildRequest,
+    RebuildStatus, Rewind,
 };
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -22,6 +22,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/api/v1/system/dead-letters/{id}/retry",
             post(retry_dead_letter),
+        )
+        .route(
+            "/api/v1/system/dead-letters/{id}/discard",
+            post(discard_dead_letter),
         )
         .route("/api/v1/system/consumers/{consumer}/rewind", post(rewind))
         .route("/api/v1/system/rebuild", post(rebuild))
@@ -57,10 +61,10 @@ pub async fn dead_letters(
 ) -> Result<Json<Page<DeadLetter>>> {
     caller.require(&[Role::Admin])?;
     let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
-    // Dead letters are few and spread over the consumers' databases: merge, then page.
-    let mut items = state.events.dead_letters(query.status).await?;
-    items.retain(|d| page.after.is_none_or(|after| d.id < after));
-    items.truncate(page.fetch() as usize);
+    let items = state
+        .events
+        .dead_letters(query.status, page.after, page.fetch())
+        .await?;
     Ok(Json(page.page(items, |d| d.id)))
 }
 
@@ -77,6 +81,26 @@ pub async fn retry_dead_letter(
         state
             .events
             .retry_dead_letter(parse_id(&id, "dead letter")?)
+            .await?,
+    ))
+}
+
+/// Give up on a parked dead letter for good, with a reason that is kept; 409 `not_parked`
+/// when it was already replayed or discarded.
+#[utoipa::path(post, path = "/api/v1/system/dead-letters/{id}/discard", tag = "system", security(("bearer" = [])),
+    request_body = DiscardDeadLetter,
+    responses((status = 200, body = DeadLetter), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn discard_dead_letter(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    AppJson(req): AppJson<DiscardDeadLetter>,
+) -> Result<Json<DeadLetter>> {
+    caller.require(&[Role::Admin])?;
+    Ok(Json(
+        state
+            .events
+            .discard_dead_letter(parse_id(&id, "dead letter")?, req.reason)
             .await?,
     ))
 }

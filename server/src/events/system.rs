@@ -112,20 +112,69 @@ impl EventSystem {
         })
     }
 
-    /// Dead letters of every consumer, newest first.
-    pub async fn dead_letters(&self, status: Option<DeadLetterStatus>) -> Result<Vec<DeadLetter>> {
+    /// Up to `limit` dead letters of every consumer older than `before`, newest first. Each
+    /// consumer's database pages its own (ids are time-ordered UUIDv7); the pages are merged.
+    pub async fn dead_letters(
+        &self,
+        status: Option<DeadLetterStatus>,
+        before: Option<Uuid>,
+        limit: i64,
+    ) -> Result<Vec<DeadLetter>> {
         let mut all = Vec::new();
         for consumer in self.consumers.iter() {
             let name = consumer.name().to_owned();
             let mut found = consumer
                 .db()
-                .read(move |conn| list_dead_letters(conn, &name).map_err(DbError::from))
+                .read(move |conn| {
+                    list_dead_letters(conn, &name, status, before, limit).map_err(DbError::from)
+                })
                 .await?;
             all.append(&mut found);
         }
-        all.retain(|d| status.is_none_or(|s| d.status == s));
         all.sort_by_key(|d| std::cmp::Reverse(d.id));
+        all.truncate(limit.max(0) as usize);
         Ok(all)
+    }
+
+    /// Gives up on a parked event for good, keeping the admin's reason. It is never applied:
+    /// a rebuild leaves it out as the live model did.
+    pub async fn discard_dead_letter(&self, id: Uuid, reason: String) -> Result<DeadLetter> {
+        let reason = reason.trim().to_owned();
+        if !(1..=500).contains(&reason.chars().count()) {
+            return Err(Error::unprocessable(
+                "invalid_reason",
+                "`reason` must be 1 to 500 characters",
+            ));
+        }
+        let now = self.clock.now();
+        for consumer in self.consumers.iter() {
+            let name = consumer.name().to_owned();
+            let reason = reason.clone();
+            let found = consumer
+                .db()
+                .write(move |tx| -> Result<Option<DeadLetter>> {
+                    let Some(letter) = load_dead_letter(tx, &name, id)? else {
+                        return Ok(None);
+                    };
+                    if letter.status != DeadLetterStatus::Parked {
+                        return Err(Error::conflict(
+                            "not_parked",
+                            format!("dead letter {id} is already {}", letter.status.as_str()),
+                        ));
+                    }
+                    tx.execute(
+                        "UPDATE dead_letters SET status = 'discarded', resolution = ?2, resolved_at = ?3
+                         WHERE id = ?1",
+                        params![id, reason, now],
+                    )?;
+                    Ok(load_dead_letter(tx, &name, id)?)
+                })
+                .await?;
+            if let Some(letter) = found {
+                return Ok(letter);
+            }
+        }
+        Err(Error::NotFound(format!("no dead letter with id {id}")))
     }
 
     /// Applies a parked event again with its consumer's handler. Succeeds (and changes
@@ -141,8 +190,18 @@ impl EventSystem {
             else {
                 continue;
             };
-            if letter.status == DeadLetterStatus::Resolved {
-                return Ok(letter);
+            match letter.status {
+                DeadLetterStatus::Resolved => return Ok(letter),
+                DeadLetterStatus::Discarded => {
+                    return Err(Error::conflict(
+                        "not_parked",
+                        format!(
+                            "dead letter {id} was discarded: {}",
+                            letter.discard_reason.unwrap_or_default()
+                        ),
+                    ));
+                }
+                DeadLetterStatus::Parked => {}
             }
             self.refuse_during_rebuild(consumer)?;
             let envelope: Envelope =
@@ -229,7 +288,7 @@ impl EventSystem {
     }
 }
 
-const DEAD_LETTER_COLUMNS: &str = "id, consumer, event_id, event_name, event_version, error, attempts, parked_at, status, envelope";
+const DEAD_LETTER_COLUMNS: &str = "id, consumer, event_id, event_name, event_version, error, attempts, parked_at, status, envelope, resolution";
 
 fn dead_letter_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<DeadLetter> {
     let status: String = row.get(8)?;
@@ -242,24 +301,33 @@ fn dead_letter_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<DeadLetter>
         error: row.get(5)?,
         attempts: row.get(6)?,
         parked_at: row.get(7)?,
-        status: if status == "resolved" {
-            DeadLetterStatus::Resolved
-        } else {
-            DeadLetterStatus::Parked
+        status: match status.as_str() {
+            "resolved" => DeadLetterStatus::Resolved,
+            "discarded" => DeadLetterStatus::Discarded,
+            _ => DeadLetterStatus::Parked,
         },
         envelope: row.get(9)?,
+        discard_reason: row.get(10)?,
     })
 }
 
 fn list_dead_letters(
     conn: &rusqlite::Connection,
     consumer: &str,
+    status: Option<DeadLetterStatus>,
+    before: Option<Uuid>,
+    limit: i64,
 ) -> rusqlite::Result<Vec<DeadLetter>> {
     let sql = format!(
-        "SELECT {DEAD_LETTER_COLUMNS} FROM dead_letters WHERE consumer = ?1 ORDER BY id DESC"
+        "SELECT {DEAD_LETTER_COLUMNS} FROM dead_letters
+         WHERE consumer = ?1 AND (?2 IS NULL OR status = ?2) AND (?3 IS NULL OR id < ?3)
+         ORDER BY id DESC LIMIT ?4"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map([consumer], dead_letter_from_row)?;
+    let rows = stmt.query_map(
+        params![consumer, status.map(|s| s.as_str()), before, limit],
+        dead_letter_from_row,
+    )?;
     rows.collect()
 }
 

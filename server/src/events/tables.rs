@@ -39,3 +39,10 @@ CREATE TABLE dead_letters (
 );
 CREATE INDEX dead_letters_by_consumer ON dead_letters (consumer, status);
 ";
+
+/// Added later to every context's `dead_letters`: an admin may discard a dead letter that
+/// can never apply (e.g. it breaks its schema), giving a reason that is kept.
+pub const DEAD_LETTER_RESOLUTION: &str = "
+ALTER TABLE dead_letters ADD COLUMN resolution TEXT;
+CREATE INDEX dead_letters_by_consumer_id ON dead_letters (consumer, id);
+";

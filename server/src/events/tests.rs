@@ -55,6 +55,7 @@ fn fixture() -> Fixture {
         "consumer",
         &Migrations::new(vec![
             M::up(EVENT_TABLES),
+            M::up(crate::events::tables::DEAD_LETTER_RESOLUTION),
             M::up("CREATE TABLE counter (n INTEGER NOT NULL); INSERT INTO counter VALUES (0);"),
         ]),
     )
@@ -91,6 +92,8 @@ async fn publish(db: &Db, username: &str) {
         email: "f@x.y".into(),
         role: Role::Worker,
         active: true,
+        version: 1,
+        access_version: 1,
     };
     db.write(move |tx| Outbox::publish(tx, user, chrono::Utc::now()).map(|_| ()))
         .await
@@ -138,7 +141,7 @@ async fn a_failing_event_is_retried_parked_and_the_rest_flows_on() {
     let status = f.events.status().await.unwrap();
     assert!(status.caught_up);
     assert_eq!(status.consumers[0].dead_letters, 1);
-    let parked = f.events.dead_letters(None).await.unwrap();
+    let parked = f.events.dead_letters(None, None, 100).await.unwrap();
     assert_eq!(parked.len(), 1);
     assert_eq!(
         (parked[0].attempts, parked[0].status),
@@ -185,7 +188,7 @@ async fn an_event_that_breaks_its_schema_is_parked_without_retries() {
     f.events.drain().await.unwrap();
     let parked = f
         .events
-        .dead_letters(Some(DeadLetterStatus::Parked))
+        .dead_letters(Some(DeadLetterStatus::Parked), None, 100)
         .await
         .unwrap();
     assert_eq!(parked.len(), 1);
@@ -222,7 +225,7 @@ async fn a_panicking_handler_is_retried_and_parked_like_a_failing_one() {
     publish(&f.producer, "bob").await;
     f.events.drain().await.unwrap();
     assert_eq!(count(&f.consumer_db).await, 2);
-    let parked = f.events.dead_letters(None).await.unwrap();
+    let parked = f.events.dead_letters(None, None, 100).await.unwrap();
     assert_eq!(parked.len(), 1);
     assert_eq!(parked[0].attempts, 3);
     assert!(

@@ -11,6 +11,9 @@ use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
+/// The largest request body accepted: every API body is a few kilobytes at most.
+pub const BODY_LIMIT_BYTES: usize = 1024 * 1024;
+
 /// A JSON body. Malformed JSON, a missing field or a wrong type is a 400/422 that names the field.
 pub struct AppJson<T>(pub T);
 
@@ -32,7 +35,16 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for AppJson<T> {
         }
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
-            .map_err(|e| Error::bad_request("bad_body", format!("could not read the body: {e}")))?;
+            .map_err(|e| match e.status() {
+                axum::http::StatusCode::PAYLOAD_TOO_LARGE => Error::Invalid {
+                    status: 413,
+                    code: "payload_too_large",
+                    message: format!(
+                        "the body is larger than the {BODY_LIMIT_BYTES} bytes allowed"
+                    ),
+                },
+                _ => Error::bad_request("bad_body", format!("could not read the body: {e}")),
+            })?;
         parse_json(&bytes).map(AppJson)
     }
 }
@@ -148,12 +160,18 @@ impl FromRequestParts<AppState> for Caller {
                 Error::Unauthorized("the `Authorization` header must be `Bearer <token>`".into())
             })?;
         let claims = state.tokens.verify(token.trim(), state.clock.now())?;
+        let claims_version = claims.ver;
         let mut caller = Caller::from(claims);
         // The token says who the caller was at login; the user copy says who they are now.
         match state.access.standing(caller.id).await? {
             Some(now) if !now.active => {
                 return Err(Error::Unauthorized(
                     "your account is deactivated; ask an admin".into(),
+                ));
+            }
+            Some(now) if claims_version < now.access_version => {
+                return Err(Error::Unauthorized(
+                    "your role or access changed since this token was issued; log in again".into(),
                 ));
             }
             Some(now) => caller.role = now.role,

@@ -3,6 +3,7 @@
 
 pub mod error;
 pub mod extract;
+pub mod metrics;
 mod openapi;
 mod stream;
 
@@ -15,10 +16,16 @@ use crate::db::Db;
 use crate::events::EventSystem;
 use crate::tracker::Tracker;
 use ates_shared::api::Health;
+use axum::http::{HeaderName, Request};
 use axum::routing::get;
 use axum::{Json, Router};
 use std::sync::Arc;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
+
+/// Every request gets an id (or keeps the one the caller sent): it is in each log line of
+/// the request and echoed in the response.
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// What every handler can reach. Cheap to clone.
 #[derive(Clone)]
@@ -39,6 +46,7 @@ pub struct AppState {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics::serve))
         .route("/api-docs/openapi.json", get(openapi::serve))
         .route("/api/v1/stream", get(stream::stream))
         .merge(crate::auth::routes::router())
@@ -47,7 +55,21 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::analytics::routes::router())
         .merge(crate::events::routes::router())
         .fallback(error::not_found)
-        .layer(TraceLayer::new_for_http())
+        .layer(axum::extract::DefaultBodyLimit::max(extract::BODY_LIMIT_BYTES))
+        .layer(axum::middleware::from_fn(error::json_errors))
+        .layer(axum::middleware::from_fn(metrics::record))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+                let id = request
+                    .headers()
+                    .get(REQUEST_ID)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default();
+                tracing::info_span!("request", method = %request.method(), uri = %request.uri(), request_id = %id)
+            }),
+        )
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .with_state(state)
 }
 

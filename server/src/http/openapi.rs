@@ -9,6 +9,7 @@ use utoipa::{Modify, OpenApi};
     info(title = "aTES API", version = "1", description = "Task tracker and payroll. Money is integer cents."),
     paths(
         super::healthz,
+        super::metrics::serve,
         super::stream::stream,
         crate::auth::routes::login,
         crate::auth::routes::me,
@@ -34,6 +35,7 @@ use utoipa::{Modify, OpenApi};
         crate::events::routes::events_status,
         crate::events::routes::dead_letters,
         crate::events::routes::retry_dead_letter,
+        crate::events::routes::discard_dead_letter,
         crate::events::routes::rewind,
         crate::events::routes::rebuild,
     ),

@@ -22,6 +22,8 @@ use uuid::Uuid;
 pub struct Standing {
     pub role: Role,
     pub active: bool,
+    /// Tokens minted with an older access version are refused (`Claims::ver`).
+    pub access_version: u32,
 }
 
 pub struct Access {

@@ -41,6 +41,13 @@ pub fn migrations() -> Migrations<'static> {
             CREATE INDEX tasks_by_assignee ON tasks (assignee_id, status);
             CREATE INDEX tasks_by_status ON tasks (status);",
         ),
+        // A user copy only moves forward (see `UserCreated::version`); rows from before
+        // versions existed are version 0.
+        M::up(
+            "ALTER TABLE users ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+             ALTER TABLE users ADD COLUMN access_version INTEGER NOT NULL DEFAULT 0;",
+        ),
+        M::up(crate::events::tables::DEAD_LETTER_RESOLUTION),
     ])
 }
 
@@ -51,16 +58,33 @@ pub struct UserCopy {
     pub username: String,
     pub role: Role,
     pub active: bool,
+    pub version: u32,
+    pub access_version: u32,
 }
 
+/// Stores the user unless the copy already holds a newer version of them.
 pub fn upsert_user(tx: &Tx<'_>, user: &UserCopy) -> rusqlite::Result<()> {
-    tx.prepare_cached(
-        "INSERT INTO users (id, username, role, active) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (id) DO UPDATE SET username = excluded.username, role = excluded.role, active = excluded.active",
-    )?
-    .execute(params![user.id, user.username, user.role.as_str(), user.active])?;
-    tx.prepare_cached("UPDATE users_version SET token = ?1 WHERE id = 1")?
-        .execute([rand::random::<i64>()])?;
+    let changed = tx
+        .prepare_cached(
+            "INSERT INTO users (id, username, role, active, version, access_version)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (id) DO UPDATE SET username = excluded.username, role = excluded.role,
+                 active = excluded.active, version = excluded.version,
+                 access_version = excluded.access_version
+             WHERE excluded.version >= users.version",
+        )?
+        .execute(params![
+            user.id,
+            user.username,
+            user.role.as_str(),
+            user.active,
+            user.version,
+            user.access_version
+        ])?;
+    if changed > 0 {
+        tx.prepare_cached("UPDATE users_version SET token = ?1 WHERE id = 1")?
+            .execute([rand::random::<i64>()])?;
+    }
     Ok(())
 }
 
@@ -70,11 +94,11 @@ pub fn users_version(conn: &Connection) -> rusqlite::Result<i64> {
         .query_row([], |r| r.get(0))
 }
 
-/// Every user's role and active flag, for the access check.
+/// Every user's role, active flag and access version, for the access check.
 pub fn standings(
     conn: &Connection,
 ) -> rusqlite::Result<std::collections::HashMap<Uuid, super::access::Standing>> {
-    let mut stmt = conn.prepare_cached("SELECT id, role, active FROM users")?;
+    let mut stmt = conn.prepare_cached("SELECT id, role, active, access_version FROM users")?;
     let rows = stmt.query_map([], |r| {
         let role: String = r.get(1)?;
         let role = role.parse().map_err(|e: ates_shared::role::UnknownRole| {
@@ -85,6 +109,7 @@ pub fn standings(
             super::access::Standing {
                 role,
                 active: r.get(2)?,
+                access_version: r.get(3)?,
             },
         ))
     })?;

@@ -284,3 +284,44 @@ async fn an_idle_day_closer_commits_nothing_so_clients_hear_of_no_change() {
         "accounting committed while nothing happened"
     );
 }
+
+/// A full name with a comma or quotes once made the recipient unparseable, so the payout
+/// e-mail never went out. The mailbox is now built from the name and the address.
+#[tokio::test]
+async fn payout_mail_reaches_a_worker_whose_name_has_commas_and_quotes() {
+    let app = TestApp::spawn().await;
+    let (ann, _) = app.worker_in_profit("ann").await;
+    let (status, body) = app
+        .patch_user(
+            ann.user.id,
+            json!({"full_name": "Popug, Ann \"Quill\" <x@evil.test>"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    app.settle().await;
+    let (status, body) = app
+        .post("/api/v1/accounting/close-day", &app.admin, json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let payments: Page<Payment> = app
+        .eventually("the payment marked sent", || async {
+            let page: Page<Payment> = app.get_ok("/api/v1/accounting/payments", &app.admin).await;
+            page.items
+                .iter()
+                .all(|p| p.mail_status == MailStatus::Sent)
+                .then_some(page)
+        })
+        .await;
+    assert_eq!(payments.items.len(), 1, "{payments:?}");
+    let mail = std::fs::read_dir(app.data_dir().join("mail"))
+        .unwrap()
+        .filter_map(|f| std::fs::read_to_string(f.ok()?.path()).ok())
+        .find(|text| text.contains("ann@popug.inc"))
+        .expect("the mail is in the spool");
+    let to = mail
+        .lines()
+        .find(|l| l.starts_with("To:"))
+        .expect("a To header");
+    assert!(to.trim_end().ends_with("<ann@popug.inc>"), "{to}");
+    assert!(!to.contains("<x@evil.test>,"), "the name is quoted: {to}");
+}

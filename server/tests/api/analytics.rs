@@ -340,6 +340,17 @@ async fn analytics_agrees_with_accounting_and_online_rebuilds_change_no_answer()
     let before = answers(&app, &workers).await;
     let causes = ledger_causes(&app).await;
     assert!(causes.iter().any(|(_, cause)| cause.is_some()));
+    // The mailer works in the background: count once every payout went out.
+    app.eventually("every payout mailed", || async {
+        let page: Page<Value> = app
+            .get_ok("/api/v1/accounting/payments?limit=500", &app.admin)
+            .await;
+        page.items
+            .iter()
+            .all(|p| p["mail_status"] == "sent")
+            .then_some(())
+    })
+    .await;
     let mails = spooled_mails(&app);
     assert!(mails > 0, "payouts were mailed");
     for context in ["accounting", "analytics"] {

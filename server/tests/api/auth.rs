@@ -61,7 +61,8 @@ async fn a_deactivated_user_cannot_log_in() {
             Some(json!({"username": "ann", "password": PASSWORD})),
         )
         .await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
+    // The same answer as a wrong password: a login says nothing about an account's state.
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
@@ -117,12 +118,13 @@ async fn a_deactivation_or_a_role_change_takes_effect_on_tokens_already_issued()
     let (status, _) = app.get("/api/v1/users", &eve.token).await;
     assert_eq!(status, StatusCode::OK);
 
-    // Eve is demoted: her admin token no longer lists users or makes admins.
+    // Eve is demoted: her admin token no longer lists users or makes admins; it was minted
+    // before the change, so it is refused altogether.
     let (status, body) = app.patch_user(eve.user.id, json!({"role": "worker"})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     app.settle().await;
     let (status, body) = app.get("/api/v1/users", &eve.token).await;
-    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
     let (status, _) = app
         .post(
             "/api/v1/users",
@@ -131,7 +133,7 @@ async fn a_deactivation_or_a_role_change_takes_effect_on_tokens_already_issued()
                    "email": "m@p.inc", "role": "admin"}),
         )
         .await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
 
     // Ann is fired while logged in: her token is refused everywhere at once.
     let (status, body) = app.patch_user(ann.user.id, json!({"active": false})).await;
@@ -152,4 +154,242 @@ async fn a_deactivation_or_a_role_change_takes_effect_on_tokens_already_issued()
         .post("/api/v1/tasks", &ann.token, json!({"title": "one more"}))
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    // Reactivated, Ann's old token stays refused; a fresh login works, as a worker.
+    let (status, body) = app.patch_user(ann.user.id, json!({"active": true})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    app.settle().await;
+    let (status, body) = app.get("/api/v1/auth/me", &ann.token).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("log in again"),
+        "{body}"
+    );
+    let fresh = app.login("ann", PASSWORD).await;
+    let (status, _) = app.get("/api/v1/tasks", &fresh).await;
+    assert_eq!(status, StatusCode::OK);
+    // Promoted back, Eve's old admin token stays refused too.
+    let (status, body) = app.patch_user(eve.user.id, json!({"role": "admin"})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    app.settle().await;
+    let (status, _) = app.get("/api/v1/users", &eve.token).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    // A change of name or e-mail keeps everyone logged in.
+    let (status, body) = app
+        .patch_user(ann.user.id, json!({"full_name": "Ann Renamed"}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    app.settle().await;
+    let (status, _) = app.get("/api/v1/tasks", &fresh).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+/// A parked `UserUpdated` replayed after a newer one once undid it (here: reactivated a
+/// fired worker). Copies now keep the newest version of each user.
+#[tokio::test]
+async fn replaying_an_older_user_event_never_undoes_a_newer_one() {
+    let app = TestApp::spawn().await;
+    let ann = app.popug("ann", Role::Worker).await;
+    let stale = app.state.auth.db().read(|conn| {
+        conn.query_row(
+            "SELECT event_id, event_name, event_version, event_time, producer, data FROM outbox
+             WHERE event_name = 'UserCreated' ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| {
+                Ok(serde_json::json!({
+                    "event_id": r.get::<_, uuid::Uuid>(0)?,
+                    "event_name": r.get::<_, String>(1)?,
+                    "event_version": r.get::<_, u32>(2)?,
+                    "event_time": r.get::<_, String>(3)?,
+                    "producer": r.get::<_, String>(4)?,
+                    "data": serde_json::from_str::<serde_json::Value>(&r.get::<_, String>(5)?).unwrap(),
+                }))
+            },
+        )
+        .map_err(ates_server::db::DbError::from)
+    })
+    .await
+    .unwrap();
+    assert_eq!(stale["data"]["user_id"], ann.user.id.to_string());
+    let (status, _) = app.patch_user(ann.user.id, json!({"active": false})).await;
+    assert_eq!(status, StatusCode::OK);
+    app.settle().await;
+
+    // The old record comes back as a parked dead letter of the tracker and of accounting,
+    // with a fresh event id (so the inbox does not skip it), and the admin replays it.
+    for (consumer, db) in [
+        ("tracker.auth", app.state.tracker.db().clone()),
+        ("accounting.auth", app.state.accounting.db().clone()),
+    ] {
+        let mut envelope = stale.clone();
+        let event_id = uuid::Uuid::now_v7();
+        envelope["event_id"] = json!(event_id);
+        let letter = uuid::Uuid::now_v7();
+        db.write(move |tx| -> Result<(), ates_server::db::DbError> {
+            tx.execute(
+                "INSERT INTO dead_letters (id, consumer, event_id, event_name, event_version, envelope, error, attempts, parked_at)
+                 VALUES (?1, ?2, ?3, 'UserCreated', 2, ?4, 'was failing', 5, '2026-01-01T00:00:00Z')",
+                rusqlite::params![letter, consumer, event_id, envelope.to_string()],
+            )?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+        let (status, body) = app
+            .post(
+                &format!("/api/v1/system/dead-letters/{letter}/retry"),
+                &app.admin,
+                json!({}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["status"], "resolved");
+    }
+    let (status, _) = app.get("/api/v1/tasks", &ann.token).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "still fired");
+    let bob = app.popug("bob", Role::Worker).await;
+    app.assert_new_tasks_go_to(bob.user.id).await;
+}
+
+async fn try_login(app: &TestApp, username: &str, password: &str) -> reqwest::Response {
+    app.client
+        .post(format!("{}/api/v1/auth/login", app.base))
+        .json(&json!({"username": username, "password": password}))
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn logins_are_throttled_per_username_and_per_address() {
+    use ates_server::auth::login_guard::LoginLimits;
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn_configured(
+        dir,
+        std::sync::Arc::new(ates_server::clock::SystemClock),
+        |config| {
+            config.login_limits = LoginLimits {
+                per_username_per_minute: 4,
+                per_address_per_minute: 12,
+                ..LoginLimits::DEFAULT
+            };
+        },
+    )
+    .await; // the admin's login is the address's first attempt
+    app.popug("ann", Role::Worker).await; // and ann's the second
+    for _ in 0..3 {
+        let reply = try_login(&app, "ann", "wrong-password").await;
+        assert_eq!(reply.status(), StatusCode::UNAUTHORIZED);
+    }
+    // Ann's name is spent (1 good + 3 bad): even the right password waits now.
+    let reply = try_login(&app, "ann", PASSWORD).await;
+    assert_eq!(reply.status(), StatusCode::TOO_MANY_REQUESTS);
+    let wait: u64 = reply.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    let body: serde_json::Value = reply.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "too_many_attempts");
+    // Other names from the same address still get through, until the address is spent.
+    let mut statuses = Vec::new();
+    for i in 0..8 {
+        statuses.push(
+            try_login(&app, &format!("nobody{i}"), "whatever1")
+                .await
+                .status(),
+        );
+    }
+    assert_eq!(statuses[..6], [StatusCode::UNAUTHORIZED; 6]);
+    assert_eq!(statuses[6..], [StatusCode::TOO_MANY_REQUESTS; 2]);
+}
+
+#[tokio::test]
+async fn password_checks_beyond_the_bound_are_turned_away_never_failed() {
+    use ates_server::auth::login_guard::LoginLimits;
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn_configured(
+        dir,
+        std::sync::Arc::new(ates_server::clock::SystemClock),
+        |config| {
+            config.hash_cost = ates_server::auth::password::HashCost::RECOMMENDED;
+            config.login_limits = LoginLimits {
+                concurrent_checks: 1,
+                queue_wait: std::time::Duration::from_millis(5),
+                ..config.login_limits
+            };
+        },
+    )
+    .await;
+    let mut flood = tokio::task::JoinSet::new();
+    for i in 0..24 {
+        let (client, url) = (
+            app.client.clone(),
+            format!("{}/api/v1/auth/login", app.base),
+        );
+        flood.spawn(async move {
+            client
+                .post(url)
+                .json(&json!({"username": format!("flood{i}"), "password": "wrong-password"}))
+                .send()
+                .await
+                .unwrap()
+        });
+    }
+    let mut busy = 0;
+    while let Some(reply) = flood.join_next().await {
+        let reply = reply.unwrap();
+        match reply.status() {
+            StatusCode::UNAUTHORIZED => {}
+            StatusCode::SERVICE_UNAVAILABLE => {
+                assert!(reply.headers().contains_key("retry-after"));
+                busy += 1;
+            }
+            other => panic!("a flood got {other}"),
+        }
+    }
+    assert!(
+        busy > 0,
+        "one check at a time: most of 24 at once are turned away"
+    );
+}
+
+/// An unknown username costs the same password check as a known one, so the time of the
+/// answer does not tell which names exist.
+#[tokio::test]
+async fn unknown_usernames_take_as_long_as_wrong_passwords() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn_configured(
+        dir,
+        std::sync::Arc::new(ates_server::clock::SystemClock),
+        |config| config.hash_cost = ates_server::auth::password::HashCost::RECOMMENDED,
+    )
+    .await;
+    app.popug("ann", Role::Worker).await;
+    let median = |name: &'static str| {
+        let app = &app;
+        async move {
+            let mut times = Vec::new();
+            for _ in 0..5 {
+                let started = std::time::Instant::now();
+                let reply = try_login(app, name, "wrong-password").await;
+                times.push(started.elapsed());
+                assert_eq!(reply.status(), StatusCode::UNAUTHORIZED);
+            }
+            times.sort();
+            times[2]
+        }
+    };
+    let known = median("ann").await;
+    let unknown = median("nobody").await;
+    // Before the dummy hash: 0.4 ms against 12-40 ms. Allow for a noisy machine.
+    assert!(
+        unknown * 3 > known,
+        "unknown {unknown:?} against known {known:?}"
+    );
 }

@@ -150,3 +150,60 @@ async fn unknown_ids_are_404_and_bad_queries_name_the_parameter() {
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+/// What axum answers before a handler runs still comes in the API's error shape.
+#[tokio::test]
+async fn unknown_routes_wrong_methods_huge_bodies_and_bad_path_bytes_answer_json() {
+    let app = TestApp::spawn().await;
+    let ann = app.popug("ann", Role::Worker).await;
+    let expect = |status: StatusCode, code: &str, got: (StatusCode, serde_json::Value)| {
+        assert_eq!(got.0, status, "{}", got.1);
+        assert_eq!(got.1["error"]["code"], code, "{}", got.1);
+        assert!(
+            !got.1["error"]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .is_empty(),
+            "{}",
+            got.1
+        );
+    };
+    expect(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        app.get("/api/v1/nowhere", &ann.token).await,
+    );
+    expect(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        app.call(
+            reqwest::Method::DELETE,
+            "/api/v1/tasks",
+            Some(&ann.token),
+            None,
+        )
+        .await,
+    );
+    expect(
+        StatusCode::BAD_REQUEST,
+        "bad_request",
+        app.get("/api/v1/tasks/%FF", &ann.token).await,
+    );
+    let huge = json!({"title": "big", "description": "x".repeat(3 * 1024 * 1024)});
+    expect(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        app.post("/api/v1/tasks", &ann.token, huge).await,
+    );
+    let wrong_method = app
+        .client
+        .delete(format!("{}/api/v1/tasks", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        wrong_method.headers().contains_key("allow"),
+        "a 405 says which methods the path takes"
+    );
+    assert!(app.all_tasks(&ann.token, "").await.is_empty());
+}

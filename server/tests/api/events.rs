@@ -274,6 +274,59 @@ async fn a_poisoned_event_is_parked_shown_to_the_admin_and_refused_on_replay() {
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert_eq!(body["error"]["code"], "replay_failed");
+
+    // It can never apply: the admin discards it, and the reason is kept.
+    let id = letters[0]["id"].as_str().unwrap();
+    let discard = format!("/api/v1/system/dead-letters/{id}/discard");
+    let (status, body) = app
+        .post(&discard, &app.admin, json!({"reason": "  "}))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("reason")
+    );
+    let (status, body) = app
+        .post(
+            &discard,
+            &app.admin,
+            json!({"reason": "written by hand; the user never existed"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "discarded");
+    assert_eq!(
+        body["discard_reason"],
+        "written by hand; the user never existed"
+    );
+    for action in ["retry", "discard"] {
+        let (status, body) = app
+            .post(
+                &format!("/api/v1/system/dead-letters/{id}/{action}"),
+                &app.admin,
+                json!({"reason": "again"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CONFLICT, "{action}: {body}");
+        assert_eq!(body["error"]["code"], "not_parked");
+    }
+    let (_, discarded) = app
+        .get("/api/v1/system/dead-letters?status=discarded", &app.admin)
+        .await;
+    assert_eq!(discarded["items"].as_array().unwrap().len(), 1);
+    assert_eq!(discarded["items"][0]["id"], letters[0]["id"]);
+    let (_, parked) = app
+        .get("/api/v1/system/dead-letters?status=parked", &app.admin)
+        .await;
+    assert_eq!(parked["items"].as_array().unwrap().len(), 1);
+    let status: EventsStatus = app.get_ok("/api/v1/system/events", &app.admin).await;
+    assert_eq!(
+        status.consumers.iter().map(|c| c.dead_letters).sum::<i64>(),
+        1,
+        "a discarded letter is no longer waiting"
+    );
 }
 
 #[tokio::test]
@@ -305,4 +358,59 @@ async fn the_change_stream_announces_a_new_task() {
         ));
     }
     assert!(seen.contains("event: change"));
+}
+
+#[tokio::test]
+async fn metrics_show_requests_by_route_consumer_lag_and_dead_letters() {
+    let app = TestApp::spawn().await;
+    let ann = app.popug("ann", Role::Worker).await;
+    let task = app.create_task(&ann.token, "measured").await;
+    let (status, _) = app
+        .get(&format!("/api/v1/tasks/{}", task.id), &ann.token)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    app.settle().await;
+    let response = app
+        .client
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let text = response.text().await.unwrap();
+    for expected in [
+        // The route's pattern, never the raw path with its id.
+        r#"ates_http_requests_total{method="GET",route="/api/v1/tasks/{id}",status="200"}"#,
+        r#"ates_http_request_duration_seconds_bucket{method="POST",route="/api/v1/tasks""#,
+        r#"ates_consumer_lag_events{consumer="accounting.tracker"} 0"#,
+        r#"ates_dead_letters_parked{consumer="tracker.auth"} 0"#,
+        "ates_payout_emails_pending ",
+    ] {
+        assert!(
+            text.contains(expected),
+            "`{expected}` missing from:\n{text}"
+        );
+    }
+    assert!(!text.contains(&task.id.to_string()), "no ids in labels");
+}
+
+#[tokio::test]
+async fn every_response_carries_a_request_id_and_keeps_the_callers() {
+    let app = TestApp::spawn().await;
+    let fresh = app
+        .client
+        .get(format!("{}/healthz", app.base))
+        .send()
+        .await
+        .unwrap();
+    let id = fresh.headers()["x-request-id"].to_str().unwrap().to_owned();
+    assert!(uuid::Uuid::parse_str(&id).is_ok(), "{id}");
+    let kept = app
+        .client
+        .get(format!("{}/api/v1/nowhere", app.base))
+        .header("x-request-id", "trace-me-42")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(kept.headers()["x-request-id"], "trace-me-42");
 }

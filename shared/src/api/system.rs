@@ -94,6 +94,18 @@ pub enum DeadLetterStatus {
     Parked,
     /// Replayed successfully.
     Resolved,
+    /// Given up by an admin, with a reason; never applied.
+    Discarded,
+}
+
+impl DeadLetterStatus {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            DeadLetterStatus::Parked => "parked",
+            DeadLetterStatus::Resolved => "resolved",
+            DeadLetterStatus::Discarded => "discarded",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -108,8 +120,20 @@ pub struct DeadLetter {
     pub attempts: u32,
     pub parked_at: DateTime<Utc>,
     pub status: DeadLetterStatus,
+    /// Why an admin discarded it.
+    #[serde(default)]
+    pub discard_reason: Option<String>,
     /// The whole event as it was received.
     pub envelope: serde_json::Value,
+}
+
+/// `POST /api/v1/system/dead-letters/{id}/discard`: give up on an event that can never apply.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DiscardDeadLetter {
+    /// Why, kept with the dead letter (1 to 500 characters).
+    #[schema(min_length = 1, max_length = 500)]
+    pub reason: String,
 }
 
 /// `POST /api/v1/system/consumers/{consumer}/rewind`: deliver the log again from `position`.

@@ -35,6 +35,8 @@ macro_rules! schema {
 pub const REGISTRY: &[SchemaFile] = &[
     schema!("auth", "UserCreated", 1),
     schema!("auth", "UserUpdated", 1),
+    schema!("auth", "UserCreated", 2),
+    schema!("auth", "UserUpdated", 2),
     schema!("tracker", "TaskCreated", 1),
     schema!("tracker", "TaskCreated", 2),
     schema!("tracker", "TaskAssigned", 1),

@@ -103,6 +103,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
                 Cell::from(match l.status {
                     DeadLetterStatus::Parked => "parked",
                     DeadLetterStatus::Resolved => "resolved",
+                    DeadLetterStatus::Discarded => "discarded",
                 }),
                 Cell::from(l.error.clone()),
             ]

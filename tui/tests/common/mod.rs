@@ -223,6 +223,7 @@ pub fn system() -> SystemView {
             attempts: 5,
             parked_at: at(3, 11, 0),
             status: DeadLetterStatus::Parked,
+            discard_reason: None,
             envelope: serde_json::json!({}),
         }],
     }

@@ -1,0 +1,182 @@
+//! What stands between the internet and the password checks: per-username and per-address
+//! throttles (429 with `Retry-After`), a small bound on concurrent Argon2 checks (each holds
+//! ~19 MiB for tens of milliseconds; beyond the bound a fast 503), and a dummy hash checked
+//! for unknown usernames so the answer's timing says nothing about which names exist.
+
+use super::password::{self, HashCost};
+use crate::error::Error;
+use governor::clock::{Clock as _, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use std::hash::Hash;
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+/// How many login attempts are let through, and how many password checks run at once.
+#[derive(Debug, Clone, Copy)]
+pub struct LoginLimits {
+    /// Attempts per minute for one username, from anywhere (a burst of as many).
+    pub per_username_per_minute: u32,
+    /// Attempts per minute from one client address, for any usernames.
+    pub per_address_per_minute: u32,
+    /// Password hashes computed or checked at the same time.
+    pub concurrent_checks: usize,
+    /// How long an attempt waits for a free check before it is turned away.
+    pub queue_wait: Duration,
+}
+
+impl LoginLimits {
+    pub const DEFAULT: LoginLimits = LoginLimits {
+        per_username_per_minute: 10,
+        per_address_per_minute: 60,
+        concurrent_checks: 4,
+        queue_wait: Duration::from_secs(2),
+    };
+}
+
+/// Keyed limiters forget idle keys once they hold this many, so a flood of made-up
+/// usernames cannot grow memory without bound.
+const FORGET_IDLE_KEYS_ABOVE: usize = 10_000;
+
+pub struct LoginGuard {
+    per_username: DefaultKeyedRateLimiter<String>,
+    per_address: DefaultKeyedRateLimiter<IpAddr>,
+    checks: Arc<Semaphore>,
+    queue_wait: Duration,
+    /// Checked in place of a real hash when the username is unknown.
+    dummy_hash: String,
+}
+
+impl LoginGuard {
+    pub fn new(limits: LoginLimits, cost: HashCost) -> anyhow::Result<LoginGuard> {
+        let quota = |per_minute: u32| {
+            let n = NonZeroU32::new(per_minute.max(1)).expect("at least one");
+            Quota::per_minute(n).allow_burst(n)
+        };
+        let dummy: String = {
+            use rand::RngExt;
+            rand::rng()
+                .sample_iter(rand::distr::Alphanumeric)
+                .take(24)
+                .map(char::from)
+                .collect()
+        };
+        Ok(LoginGuard {
+            per_username: RateLimiter::keyed(quota(limits.per_username_per_minute)),
+            per_address: RateLimiter::keyed(quota(limits.per_address_per_minute)),
+            checks: Arc::new(Semaphore::new(limits.concurrent_checks.max(1))),
+            queue_wait: limits.queue_wait,
+            dummy_hash: password::hash(&dummy, cost)?,
+        })
+    }
+
+    /// Counts one attempt against the username and the address; 429 when either is spent.
+    pub fn admit(&self, username: &str, address: IpAddr) -> Result<(), Error> {
+        let username = username.trim().to_lowercase();
+        let by_address = throttle(&self.per_address, &address, "address");
+        let by_name = throttle(&self.per_username, &username, "username");
+        by_address.and(by_name)
+    }
+
+    /// A turn at the password check; 503 when the checks stay busy for the queue wait.
+    pub async fn check_turn(&self) -> Result<OwnedSemaphorePermit, Error> {
+        match tokio::time::timeout(self.queue_wait, self.checks.clone().acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            _ => {
+                metrics::counter!("ates_login_throttled_total", "reason" => "busy").increment(1);
+                Err(Error::Throttled {
+                    status: 503,
+                    code: "busy",
+                    message: "too many password checks are running; try again in a moment".into(),
+                    retry_after_secs: 1,
+                })
+            }
+        }
+    }
+
+    pub fn dummy_hash(&self) -> &str {
+        &self.dummy_hash
+    }
+}
+
+fn throttle<K: Hash + Eq + Clone>(
+    limiter: &DefaultKeyedRateLimiter<K>,
+    key: &K,
+    what: &'static str,
+) -> Result<(), Error> {
+    if limiter.len() > FORGET_IDLE_KEYS_ABOVE {
+        limiter.retain_recent();
+    }
+    limiter.check_key(key).map_err(|not_until| {
+        let wait = not_until.wait_time_from(DefaultClock::default().now());
+        metrics::counter!("ates_login_throttled_total", "reason" => what).increment(1);
+        Error::Throttled {
+            status: 429,
+            code: "too_many_attempts",
+            message: format!("too many login attempts for this {what}; try again later"),
+            retry_after_secs: wait.as_secs_f64().ceil().max(1.0) as u64,
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn guard(per_username: u32, per_address: u32) -> LoginGuard {
+        LoginGuard::new(
+            LoginLimits {
+                per_username_per_minute: per_username,
+                per_address_per_minute: per_address,
+                concurrent_checks: 1,
+                queue_wait: Duration::from_millis(20),
+            },
+            HashCost::CHEAP_FOR_TESTS,
+        )
+        .unwrap()
+    }
+
+    fn retry_after(e: Error) -> (u16, u64) {
+        match e {
+            Error::Throttled {
+                status,
+                retry_after_secs,
+                ..
+            } => (status, retry_after_secs),
+            other => panic!("not a throttle: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_username_is_throttled_whatever_the_address_and_case() {
+        let guard = guard(3, 1000);
+        for i in 0..3u8 {
+            guard.admit("ann", IpAddr::from([10, 0, 0, i])).unwrap();
+        }
+        let (status, wait) = retry_after(guard.admit(" ANN ", [10, 0, 0, 9].into()).unwrap_err());
+        assert_eq!(status, 429);
+        assert!((1..=20).contains(&wait), "{wait}");
+        guard.admit("bob", [10, 0, 0, 9].into()).unwrap();
+    }
+
+    #[test]
+    fn an_address_is_throttled_whatever_the_usernames() {
+        let guard = guard(1000, 2);
+        let home = IpAddr::from([192, 168, 1, 1]);
+        guard.admit("a1", home).unwrap();
+        guard.admit("a2", home).unwrap();
+        assert_eq!(retry_after(guard.admit("a3", home).unwrap_err()).0, 429);
+        guard.admit("a3", [192, 168, 1, 2].into()).unwrap();
+    }
+
+    #[tokio::test]
+    async fn checks_beyond_the_bound_are_turned_away_fast() {
+        let guard = guard(1000, 1000);
+        let held = guard.check_turn().await.unwrap();
+        assert_eq!(retry_after(guard.check_turn().await.unwrap_err()).0, 503);
+        drop(held);
+        let _turn = guard.check_turn().await.unwrap();
+    }
+}
