@@ -38,6 +38,26 @@ pub enum Command {
         #[command(flatten)]
         data: DataDirArg,
     },
+    /// Copy every database into a new directory while the server runs (SQLite's online
+    /// backup: each copy is one consistent snapshot, and the server is never blocked).
+    Backup {
+        /// A new or empty directory for the copy.
+        #[arg(long)]
+        to: PathBuf,
+        #[command(flatten)]
+        data: DataDirArg,
+    },
+    /// Put a backup in place, with the server stopped.
+    Restore {
+        /// A directory written by `ates-server backup`.
+        #[arg(long)]
+        from: PathBuf,
+        /// Overwrite the databases the data directory already holds.
+        #[arg(long)]
+        replace: bool,
+        #[command(flatten)]
+        data: DataDirArg,
+    },
 }
 
 /// What `ates-server rebuild` rebuilds.

@@ -9,6 +9,7 @@ pub mod accounting;
 pub mod analytics;
 pub mod app;
 pub mod auth;
+pub mod backup;
 pub mod clock;
 pub mod config;
 pub mod dates;

@@ -27,7 +27,35 @@ async fn main() -> anyhow::Result<()> {
         Some(Command::Serve(args)) => serve(args.try_into()?, clock).await,
         Some(Command::User(command)) => user(command, clock).await,
         Some(Command::Rebuild { what, data }) => rebuild(what, &data.data_dir).await,
+        Some(Command::Backup { to, data }) => {
+            let manifest = ates_server::backup::backup(&data.data_dir, &to)?;
+            print_copies("backed up", &manifest, &to);
+            Ok(())
+        }
+        Some(Command::Restore {
+            from,
+            replace,
+            data,
+        }) => {
+            let manifest = ates_server::backup::restore(&from, &data.data_dir, replace)?;
+            print_copies("restored", &manifest, &data.data_dir);
+            Ok(())
+        }
     }
+}
+
+fn print_copies(what: &str, manifest: &ates_server::backup::Manifest, dir: &std::path::Path) {
+    for db in &manifest.databases {
+        println!(
+            "{what} {}.db: {} bytes, {} events in its log",
+            db.name, db.bytes, db.outbox_head
+        );
+    }
+    println!(
+        "{what} the backup of {} into {}",
+        manifest.created_at.to_rfc3339(),
+        dir.display()
+    );
 }
 
 /// `ates-server rebuild`: a progress bar on a terminal, a line per 10% otherwise.

@@ -8,6 +8,7 @@ mod billing_days;
 mod errors;
 mod events;
 mod helpers;
+mod operations;
 mod properties;
 mod roles;
 mod tracker;
