@@ -330,6 +330,16 @@ fn apply_batch(
     }
     let now = clock.now();
     for (index, event) in events.iter().enumerate() {
+        if let Some(defect) = &event.defect {
+            return Err(BatchError::Failed {
+                failure: Failure::Permanent(format!(
+                    "unreadable event at position {}: {defect}",
+                    event.seq
+                )),
+                events,
+                index,
+            });
+        }
         match apply_one(tx, consumer, handler, &event.envelope, now) {
             Ok(()) => {}
             Err(ApplyError::Db(e)) => return Err(BatchError::Db(e)),

@@ -14,6 +14,61 @@ use rusqlite::{Connection, params};
 pub struct LoggedEvent {
     pub seq: i64,
     pub envelope: Envelope,
+    /// Why the stored row is not a readable event (not JSON, a bad id or time, too big),
+    /// or `None`. Such an event is parked at once; `envelope` then holds what could be
+    /// read, with no data.
+    pub defect: Option<String>,
+}
+
+/// Events' data larger than this are refused by consumers (parked, never parsed): every
+/// real event is well under a kilobyte, and a log must not be able to exhaust memory.
+pub const MAX_EVENT_DATA_BYTES: usize = 64 * 1024;
+
+impl LoggedEvent {
+    /// Reads one `outbox` row (columns `seq, event_id, event_name, event_version,
+    /// event_time, producer, data`), never failing on a damaged one.
+    fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<LoggedEvent> {
+        let seq: i64 = row.get(0)?;
+        let strict = || -> Result<Envelope, String> {
+            let size = match row.get_ref(6).map_err(|e| e.to_string())? {
+                rusqlite::types::ValueRef::Text(b) | rusqlite::types::ValueRef::Blob(b) => b.len(),
+                _ => 0,
+            };
+            if size > MAX_EVENT_DATA_BYTES {
+                return Err(format!(
+                    "the event's data is {size} bytes; at most {MAX_EVENT_DATA_BYTES} are accepted"
+                ));
+            }
+            let field = |name: &str, e: rusqlite::Error| format!("`{name}` is unreadable: {e}");
+            Ok(Envelope {
+                event_id: row.get(1).map_err(|e| field("event_id", e))?,
+                event_name: row.get(2).map_err(|e| field("event_name", e))?,
+                event_version: row.get(3).map_err(|e| field("event_version", e))?,
+                event_time: row.get(4).map_err(|e| field("event_time", e))?,
+                producer: row.get(5).map_err(|e| field("producer", e))?,
+                data: row.get(6).map_err(|e| field("data", e))?,
+            })
+        };
+        Ok(match strict() {
+            Ok(envelope) => LoggedEvent {
+                seq,
+                envelope,
+                defect: None,
+            },
+            Err(defect) => LoggedEvent {
+                seq,
+                envelope: Envelope {
+                    event_id: row.get(1).unwrap_or_default(),
+                    event_name: row.get(2).unwrap_or_else(|_| "<unreadable>".to_owned()),
+                    event_version: row.get(3).unwrap_or_default(),
+                    event_time: row.get(4).unwrap_or_default(),
+                    producer: row.get(5).unwrap_or_default(),
+                    data: serde_json::Value::Null,
+                },
+                defect: Some(defect),
+            },
+        })
+    }
 }
 
 pub struct Outbox;
@@ -59,19 +114,7 @@ impl Outbox {
             "SELECT seq, event_id, event_name, event_version, event_time, producer, data
              FROM outbox WHERE seq > ?1 ORDER BY seq LIMIT ?2",
         )?;
-        let rows = select.query_map(params![after, limit as i64], |row| {
-            Ok(LoggedEvent {
-                seq: row.get(0)?,
-                envelope: Envelope {
-                    event_id: row.get(1)?,
-                    event_name: row.get(2)?,
-                    event_version: row.get(3)?,
-                    event_time: row.get(4)?,
-                    producer: row.get(5)?,
-                    data: row.get(6)?,
-                },
-            })
-        })?;
+        let rows = select.query_map(params![after, limit as i64], LoggedEvent::from_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 

@@ -203,6 +203,10 @@ impl ReadModel {
                     fresh
                         .write_exclusive(move |tx| -> anyhow::Result<()> {
                             for event in &events {
+                                // An own log's damaged row cannot be replayed exactly.
+                                if let Some(defect) = &event.defect {
+                                    anyhow::bail!("position {}: {defect}", event.seq);
+                                }
                                 replay.handle(tx, &event.envelope).with_context(|| {
                                     format!(
                                         "replaying {} v{} {}",
@@ -261,7 +265,9 @@ impl ReadModel {
             .read(move |conn| -> std::result::Result<_, DbError> {
                 let mut applied = Vec::with_capacity(events.len());
                 for event in events {
-                    if already_applied(conn, &consumer, event.envelope.event_id)? {
+                    if event.defect.is_none()
+                        && already_applied(conn, &consumer, event.envelope.event_id)?
+                    {
                         applied.push(event);
                     }
                 }

@@ -59,11 +59,22 @@ pub fn validate(envelope: &Envelope) -> Result<(), SchemaViolation> {
     if validator.is_valid(&envelope.data) {
         return Ok(());
     }
+    // The messages quote the offending values: keep each short, and only the first few.
     let problems: Vec<String> = validator
         .iter_errors(&envelope.data)
-        .map(|e| format!("at `{}`: {e}", e.instance_path()))
+        .take(5)
+        .map(|e| shorten(&format!("at `{}`: {e}", e.instance_path()), 300))
         .collect();
     Err(violation(problems.join("; ")))
+}
+
+fn shorten(text: &str, max_chars: usize) -> String {
+    if text.chars().count() <= max_chars {
+        return text.to_owned();
+    }
+    let mut cut: String = text.chars().take(max_chars).collect();
+    cut.push('…');
+    cut
 }
 
 #[cfg(test)]

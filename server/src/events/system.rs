@@ -206,9 +206,10 @@ impl EventSystem {
             self.refuse_during_rebuild(consumer)?;
             let envelope: Envelope =
                 serde_json::from_value(letter.envelope.clone()).map_err(|e| {
-                    Error::Internal(anyhow::anyhow!(
-                        "dead letter {id} holds a broken envelope: {e}"
-                    ))
+                    Error::conflict(
+                        "replay_failed",
+                        format!("dead letter {id} is not a readable event ({e}); discard it"),
+                    )
                 })?;
             let handler = consumer.handler();
             let name = consumer.name().to_owned();

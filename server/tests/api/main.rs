@@ -7,6 +7,7 @@ mod auth;
 mod billing_days;
 mod errors;
 mod events;
+mod fuzzing;
 mod helpers;
 mod operations;
 mod properties;
