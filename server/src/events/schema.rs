@@ -62,7 +62,7 @@ pub fn validate(envelope: &Envelope) -> Result<(), SchemaViolation> {
     // The messages quote the offending values: keep each short, and only the first few.
     let problems: Vec<String> = validator
         .iter_errors(&envelope.data)
-        .take(5)
+        .take(10)
         .map(|e| shorten(&format!("at `{}`: {e}", e.instance_path()), 300))
         .collect();
     Err(violation(problems.join("; ")))
