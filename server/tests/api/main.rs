@@ -5,6 +5,7 @@ mod accounting;
 mod analytics;
 mod auth;
 mod billing_days;
+mod crash;
 mod errors;
 mod events;
 mod fuzzing;
