@@ -46,13 +46,16 @@ impl Server {
             .stderr(Stdio::inherit())
             .spawn()
             .expect("ates-server starts");
-        let base = format!("http://127.0.0.1:{port}");
+        let server = Server {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+        };
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            if let Ok(reply) = client.get(format!("{base}/healthz")).send().await
+            if let Ok(reply) = client.get(format!("{}/healthz", server.base)).send().await
                 && reply.status() == StatusCode::OK
             {
-                return Server { child, base };
+                return server;
             }
             assert!(Instant::now() < deadline, "the server did not come up");
             tokio::time::sleep(Duration::from_millis(20)).await;
@@ -60,9 +63,15 @@ impl Server {
     }
 
     /// SIGKILL: no shutdown hook runs, whatever the server was doing.
-    fn kill(mut self) {
-        self.child.kill().expect("SIGKILL");
-        self.child.wait().expect("reaped");
+    fn kill(self) {
+        drop(self);
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
