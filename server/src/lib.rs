@@ -19,6 +19,7 @@ pub mod events;
 pub mod http;
 pub mod lock;
 pub mod paging;
+pub mod text;
 pub mod tracker;
 
 pub use app::Application;

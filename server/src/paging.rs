@@ -23,8 +23,8 @@ impl PageRequest {
             ));
         }
         let after = match cursor {
-            None | Some("") => None,
-            Some(c) => Some(Uuid::parse_str(c).map_err(|_| {
+            None => None,
+            Some(c) => Some(crate::text::parse_uuid(c).ok_or_else(|| {
                 Error::unprocessable(
                     "invalid_cursor",
                     "`cursor` must be a `next_cursor` from a previous page",

@@ -53,7 +53,11 @@ pub async fn accounts(
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct LogParams {
+    /// Page size, 1..=500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    #[param(format = Uuid)]
     pub cursor: Option<String>,
     /// Only this billing day, `YYYY-MM-DD`.
     #[param(value_type = Option<String>, format = Date)]
@@ -62,7 +66,7 @@ pub struct LogParams {
 
 /// A worker's audit log, newest first (accountant, admin; anyone for their own id).
 #[utoipa::path(get, path = "/api/v1/accounting/accounts/{user_id}/log", tag = "accounting", security(("bearer" = [])),
-    params(LogParams), responses((status = 200, body = Page<Entry>), (status = 403, body = ErrorBody)))]
+    params(("user_id" = Uuid, Path, description = "The worker's user id"), LogParams), responses((status = 200, body = Page<Entry>), (status = 403, body = ErrorBody)))]
 pub async fn account_log(
     State(state): State<AppState>,
     caller: Caller,

@@ -78,6 +78,7 @@ pub async fn list_users(
 
 /// One user (admin).
 #[utoipa::path(get, path = "/api/v1/users/{id}", tag = "auth", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The user id")),
     responses((status = 200, body = User), (status = 404, body = ErrorBody)))]
 pub async fn get_user(
     State(state): State<AppState>,
@@ -90,6 +91,7 @@ pub async fn get_user(
 
 /// Change a user's role, name, e-mail or active flag (admin).
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "auth", security(("bearer" = [])), request_body = UpdateUser,
+    params(("id" = Uuid, Path, description = "The user id")),
     responses((status = 200, body = User), (status = 404, body = ErrorBody), (status = 409, description = "last admin", body = ErrorBody)))]
 pub async fn update_user(
     State(state): State<AppState>,

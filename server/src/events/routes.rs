@@ -45,7 +45,11 @@ pub async fn events_status(
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct DeadLetterQuery {
+    /// Page size, 1..=500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    #[param(format = Uuid)]
     pub cursor: Option<String>,
     /// `parked` (waiting for an admin) or `resolved` (replayed); both when absent.
     pub status: Option<DeadLetterStatus>,
@@ -70,6 +74,7 @@ pub async fn dead_letters(
 
 /// Apply a dead letter again; 409 `replay_failed` if it still fails.
 #[utoipa::path(post, path = "/api/v1/system/dead-letters/{id}/retry", tag = "system", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The dead letter id")),
     responses((status = 200, body = DeadLetter), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn retry_dead_letter(
     State(state): State<AppState>,
@@ -89,6 +94,7 @@ pub async fn retry_dead_letter(
 /// when it was already replayed or discarded.
 #[utoipa::path(post, path = "/api/v1/system/dead-letters/{id}/discard", tag = "system", security(("bearer" = [])),
     request_body = DiscardDeadLetter,
+    params(("id" = Uuid, Path, description = "The dead letter id")),
     responses((status = 200, body = DeadLetter), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn discard_dead_letter(
     State(state): State<AppState>,
@@ -108,6 +114,7 @@ pub async fn discard_dead_letter(
 /// Deliver a consumer's log again from `position` (already applied events are skipped).
 #[utoipa::path(post, path = "/api/v1/system/consumers/{consumer}/rewind", tag = "system", security(("bearer" = [])),
     request_body = Rewind,
+    params(("consumer" = String, Path, description = "A consumer's name, e.g. `accounting.tracker`")),
     responses((status = 204), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn rewind(
     State(state): State<AppState>,

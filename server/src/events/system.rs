@@ -139,13 +139,13 @@ impl EventSystem {
     /// Gives up on a parked event for good, keeping the admin's reason. It is never applied:
     /// a rebuild leaves it out as the live model did.
     pub async fn discard_dead_letter(&self, id: Uuid, reason: String) -> Result<DeadLetter> {
-        let reason = reason.trim().to_owned();
-        if !(1..=500).contains(&reason.chars().count()) {
+        if crate::text::is_blank(&reason) || reason.chars().count() > 500 {
             return Err(Error::unprocessable(
                 "invalid_reason",
-                "`reason` must be 1 to 500 characters",
+                "`reason` must be 1 to 500 characters, not blank",
             ));
         }
+        let reason = reason.trim().to_owned();
         let now = self.clock.now();
         for consumer in self.consumers.iter() {
             let name = consumer.name().to_owned();

@@ -105,8 +105,8 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for AppQuery<T> {
 
 /// A UUID taken from the path, e.g. `/tasks/{id}`.
 pub fn parse_id(raw: &str, what: &str) -> Result<Uuid, Error> {
-    Uuid::parse_str(raw)
-        .map_err(|_| Error::NotFound(format!("no {what} with id `{raw}` (not a UUID)")))
+    crate::text::parse_uuid(raw)
+        .ok_or_else(|| Error::NotFound(format!("no {what} with id `{raw}` (not a UUID)")))
 }
 
 /// The authenticated caller, from a bearer token checked locally (no call to auth).

@@ -39,9 +39,77 @@ use utoipa::{Modify, OpenApi};
         crate::events::routes::rewind,
         crate::events::routes::rebuild,
     ),
-    modifiers(&BearerAuth)
+    modifiers(&BearerAuth, &StandardErrors)
 )]
 pub struct ApiDoc;
+
+/// The error answers every route can give besides its own, added to each operation that
+/// does not list them already: 400 (a query, path or body that does not parse), 401 and
+/// 403 where a token is needed, 404 where the path names something, 413/415/422 where a
+/// body is sent, 422 where a query parameter has limits. All in the `ErrorBody` shape.
+struct StandardErrors;
+
+impl Modify for StandardErrors {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{Content, Ref, RefOr, Response};
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            if !path.starts_with("/api/v1/") {
+                continue;
+            }
+            let operations = [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ];
+            for operation in operations.into_iter().flatten() {
+                let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+                let has_body = operation.request_body.is_some();
+                let has_query = operation.parameters.as_ref().is_some_and(|p| {
+                    p.iter().any(|p| {
+                        matches!(p, RefOr::T(p) if p.parameter_in == utoipa::openapi::path::ParameterIn::Query)
+                    })
+                });
+                let mut statuses = vec![(
+                    "400",
+                    "the query, a path segment or the body does not parse",
+                )];
+                if secured {
+                    statuses.push(("401", "no token, or one that is forged, expired or revoked"));
+                    statuses.push(("403", "the caller's role may not do this"));
+                }
+                if path.contains('{') {
+                    statuses.push(("404", "nothing has this id"));
+                }
+                if has_body {
+                    statuses.push(("413", "the body is larger than 1 MiB"));
+                    statuses.push(("415", "the body is not `application/json`"));
+                }
+                if has_body || has_query {
+                    statuses.push((
+                        "422",
+                        "a field or parameter breaks its rules; the message names it",
+                    ));
+                }
+                for (status, description) in statuses {
+                    operation
+                        .responses
+                        .responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| {
+                            let mut response = Response::new(description);
+                            response.content.insert(
+                                "application/json".to_owned(),
+                                RefOr::T(Content::new(Some(Ref::from_schema_name("ErrorBody")))),
+                            );
+                            RefOr::T(response)
+                        });
+                }
+            }
+        }
+    }
+}
 
 struct BearerAuth;
 

@@ -17,7 +17,7 @@ const PER_CONTEXT_INTERVAL: Duration = Duration::from_millis(250);
 
 /// Change notifications (event `change`, data `{"context": "tracker"}`) for any logged-in user.
 #[utoipa::path(get, path = "/api/v1/stream", tag = "server", security(("bearer" = [])),
-    responses((status = 200, description = "text/event-stream of `change` events", body = Change)))]
+    responses((status = 200, description = "`change` events", content_type = "text/event-stream", body = Change)))]
 pub async fn stream(
     State(state): State<AppState>,
     _caller: Caller,

@@ -11,7 +11,6 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use uuid::Uuid;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -47,9 +46,9 @@ pub async fn list_tasks(
     AppQuery(filter): AppQuery<TaskFilter>,
 ) -> Result<Json<Page<Task>>> {
     let assignee = match filter.assignee.as_deref() {
-        None | Some("") => AssigneeFilter::Anyone,
+        None => AssigneeFilter::Anyone,
         Some("me") => AssigneeFilter::User(caller.id),
-        Some(other) => AssigneeFilter::User(Uuid::parse_str(other).map_err(|_| {
+        Some(other) => AssigneeFilter::User(crate::text::parse_uuid(other).ok_or_else(|| {
             Error::unprocessable("invalid_assignee", "`assignee` must be `me` or a user id")
         })?),
     };
@@ -74,6 +73,7 @@ pub async fn task_counts(
 
 /// One task.
 #[utoipa::path(get, path = "/api/v1/tasks/{id}", tag = "tracker", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The task id")),
     responses((status = 200, body = Task), (status = 404, body = ErrorBody)))]
 pub async fn get_task(
     State(state): State<AppState>,
@@ -85,6 +85,7 @@ pub async fn get_task(
 
 /// Complete a task (its assignee only).
 #[utoipa::path(post, path = "/api/v1/tasks/{id}/complete", tag = "tracker", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The task id")),
     responses((status = 200, body = Task), (status = 403, description = "not the assignee", body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, description = "`already_done`", body = ErrorBody)))]
 pub async fn complete_task(

@@ -15,21 +15,23 @@ pub struct ValidTask {
     pub description: String,
 }
 
+/// Lengths are of the text as sent (what the OpenAPI limits say); titles and descriptions
+/// are kept without surrounding whitespace.
 pub fn new_task(new: NewTask) -> Result<ValidTask> {
-    let title = new.title.trim().to_owned();
-    if title.is_empty() || title.chars().count() > MAX_TITLE {
-        return Err(Error::unprocessable(
-            "invalid_title",
-            format!("`title` must be 1 to {MAX_TITLE} characters"),
-        ));
-    }
-    if title.contains(['[', ']']) {
+    if new.title.contains(['[', ']']) {
         return Err(Error::unprocessable(
             "title_contains_jira_id",
             "`title` must not carry the Jira id (no `[` or `]`): put it in the `jira_id` field",
         ));
     }
-    let jira_id = match new.jira_id.as_deref().map(str::trim) {
+    if crate::text::is_blank(&new.title) || new.title.chars().count() > MAX_TITLE {
+        return Err(Error::unprocessable(
+            "invalid_title",
+            format!("`title` must be 1 to {MAX_TITLE} characters, not blank"),
+        ));
+    }
+    let title = new.title.trim().to_owned();
+    let jira_id = match new.jira_id.as_deref() {
         None | Some("") => None,
         Some(id) => {
             let well_formed = id.chars().count() <= MAX_JIRA_ID
@@ -47,7 +49,7 @@ pub fn new_task(new: NewTask) -> Result<ValidTask> {
             Some(id.to_owned())
         }
     };
-    let description = new.description.unwrap_or_default().trim().to_owned();
+    let description = new.description.unwrap_or_default();
     if description.chars().count() > MAX_DESCRIPTION {
         return Err(Error::unprocessable(
             "invalid_description",
@@ -57,7 +59,7 @@ pub fn new_task(new: NewTask) -> Result<ValidTask> {
     Ok(ValidTask {
         title,
         jira_id,
-        description,
+        description: description.trim().to_owned(),
     })
 }
 
@@ -87,9 +89,14 @@ mod tests {
     }
 
     #[test]
-    fn fields_are_trimmed_and_empty_jira_id_means_none() {
-        let ok = new_task(task("  fix login ", Some(" "))).unwrap();
+    fn titles_are_kept_trimmed_and_empty_jira_id_means_none() {
+        let ok = new_task(task("  fix login ", Some(""))).unwrap();
         assert_eq!((ok.title.as_str(), ok.jira_id), ("fix login", None));
+        // The id is taken as sent, as the OpenAPI pattern says.
+        assert!(new_task(task("fix login", Some(" UBERPOP-1"))).is_err());
+        // Lengths count the text as sent.
+        assert!(new_task(task(&format!(" {}", "x".repeat(200)), None)).is_err());
+        assert!(new_task(task("\u{1c}\t", None)).is_err(), "blank");
         let ok = new_task(task("fix login", Some("UBERPOP-42"))).unwrap();
         assert_eq!(ok.jira_id.as_deref(), Some("UBERPOP-42"));
     }

@@ -29,9 +29,17 @@ pub struct LoginResponse {
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CreateUser {
+    /// 3 to 32 of `a-z`, `0-9`, `.`, `_`, `-`.
+    #[schema(min_length = 3, max_length = 32, pattern = r"^[a-z0-9._-]{3,32}$")]
     pub username: String,
+    /// At least 8 characters.
+    #[schema(min_length = 8)]
     pub password: String,
+    /// 1 to 100 characters, not blank.
+    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
     pub full_name: String,
+    /// An address mail can be sent to.
+    #[schema(max_length = 254, format = Email)]
     pub email: String,
     pub role: Role,
 }
@@ -42,9 +50,13 @@ pub struct CreateUser {
 pub struct UpdateUser {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub role: Option<Role>,
+    /// 1 to 100 characters, not blank.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
     pub full_name: Option<String>,
+    /// An address mail can be sent to.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 254, format = Email)]
     pub email: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub active: Option<bool>,

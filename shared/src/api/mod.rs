@@ -47,8 +47,10 @@ pub struct Page<T> {
 #[into_params(parameter_in = Query)]
 pub struct PageParams {
     /// Page size, 1..=500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page.
+    #[param(format = Uuid)]
     pub cursor: Option<String>,
 }
 

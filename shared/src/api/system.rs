@@ -131,13 +131,15 @@ pub struct DeadLetter {
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DiscardDeadLetter {
-    /// Why, kept with the dead letter (1 to 500 characters).
-    #[schema(min_length = 1, max_length = 500)]
+    /// Why, kept with the dead letter (1 to 500 characters, not blank).
+    #[schema(min_length = 1, max_length = 500, pattern = r"\S")]
     pub reason: String,
 }
 
 /// `POST /api/v1/system/consumers/{consumer}/rewind`: deliver the log again from `position`.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Rewind {
+    /// At most where the consumer stands: a rewind only goes back.
+    #[schema(minimum = 0)]
     pub position: i64,
 }

@@ -39,11 +39,21 @@ pub struct Task {
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct NewTask {
-    /// Must not carry the Jira id (no `[` or `]`): put it in `jira_id`.
+    /// 1 to 200 characters, not blank. Must not carry the Jira id (no `[` or `]`): put it
+    /// in `jira_id`. Stored without surrounding whitespace.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\[\]]*[^\s\[\]][^\[\]]*$"
+    )]
     pub title: String,
+    /// Up to 32 letters, digits, `-` or `_`, like `UBERPOP-42`; empty or null for none.
     #[serde(default)]
+    #[schema(max_length = 32, pattern = r"^[A-Za-z0-9_-]*$")]
     pub jira_id: Option<String>,
+    /// Up to 10 000 characters.
     #[serde(default)]
+    #[schema(max_length = 10000)]
     pub description: Option<String>,
 }
 
@@ -60,8 +70,15 @@ pub struct TaskFilter {
     /// `open` or `done`.
     pub status: Option<TaskStatus>,
     /// `me` or a user id.
+    #[param(
+        pattern = r"^(me|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$"
+    )]
     pub assignee: Option<String>,
+    /// Page size, 1..=500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    #[param(format = Uuid)]
     pub cursor: Option<String>,
 }
 
