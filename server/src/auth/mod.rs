@@ -65,7 +65,6 @@ impl Auth {
         client: IpAddr,
     ) -> Result<LoginResponse> {
         self.guard.admit(&username, client)?;
-        let turn = self.guard.check_turn().await?;
         let found = self
             .db
             .read(move |conn| store::by_username(conn, &username).map_err(DbError::from))
@@ -74,12 +73,10 @@ impl Auth {
             Some((_, hash, _)) => hash.clone(),
             None => self.guard.dummy_hash().to_owned(),
         };
-        let matches = tokio::task::spawn_blocking(move || {
-            let _turn = turn;
-            password::verify(&password, &hash)
-        })
-        .await
-        .map_err(|e| Error::Internal(e.into()))?;
+        let matches = self
+            .guard
+            .check(move || password::verify(&password, &hash))
+            .await?;
         let user = match found {
             Some((user, _, access_version)) if matches && user.active => (user, access_version),
             _ => {
@@ -107,13 +104,10 @@ impl Auth {
     pub async fn create_user(&self, new: CreateUser) -> Result<User> {
         let new = validate::new_user(new)?;
         let (password, cost) = (new.password.clone(), self.cost);
-        let turn = self.guard.check_turn().await?;
-        let hash = tokio::task::spawn_blocking(move || {
-            let _turn = turn;
-            password::hash(&password, cost)
-        })
-        .await
-        .map_err(|e| Error::Internal(e.into()))??;
+        let hash = self
+            .guard
+            .check(move || password::hash(&password, cost))
+            .await??;
         let now = self.clock.now();
         self.db
             .write(move |tx| {
