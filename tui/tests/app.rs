@@ -150,12 +150,21 @@ fn number_keys_switch_only_to_the_screens_of_the_role() {
 }
 
 #[test]
-fn one_key_completes_the_selected_open_task_with_feedback() {
+fn completing_the_selected_task_is_confirmed_by_name_then_sent_with_feedback() {
     let mut app = logged_in(Role::Worker);
     app.my_tasks = Remote::loaded(my_tasks());
     app.update(ch('j'));
-    let commands = app.update(ch('c'));
     let second = my_tasks()[1].clone();
+    assert!(app.update(ch('c')).is_empty(), "asks first");
+    let Some(Popup::Confirm(confirm)) = &app.popup else {
+        panic!("a confirmation is shown");
+    };
+    assert!(confirm.text.contains(&second.title), "{}", confirm.text);
+    assert!(
+        app.update(key(KeyCode::Enter)).is_empty(),
+        "Enter is not yes"
+    );
+    let commands = app.update(ch('y'));
     assert!(matches!(&commands[..], [Command::CompleteTask(id)] if *id == second.id));
     assert!(app.flash.as_ref().unwrap().text.contains("Completing"));
 
@@ -257,9 +266,12 @@ fn while_typing_q_and_digits_are_text_and_esc_leaves_the_form() {
 #[test]
 fn reshuffle_counts_open_tasks_then_asks_then_reshuffles() {
     let mut app = logged_in(Role::Manager);
-    app.update(ch('3'));
-    let commands = app.update(key(KeyCode::Enter));
-    let generation = generation_of(&commands, Fetch::OpenCount);
+    // The screen counts on arrival; Enter asks to confirm as soon as the count is in.
+    let generation = generation_of(&app.update(ch('3')), Fetch::OpenCount);
+    assert!(
+        app.update(key(KeyCode::Enter)).is_empty(),
+        "the count is on its way"
+    );
     reply(
         &mut app,
         fetched(Fetch::OpenCount, generation, Ok(Data::Count(7))),
@@ -280,7 +292,8 @@ fn reshuffle_counts_open_tasks_then_asks_then_reshuffles() {
             .text
             .contains("7 open task(s) reassigned")
     );
-    assert_eq!(fetches(&after), vec![Fetch::OpenCount]);
+    // The count is fetched again (the one asked for with Enter may still be on its way).
+    assert!(fetches(&after) == vec![Fetch::OpenCount] || app.open_count.loading);
 }
 
 #[test]
@@ -326,19 +339,79 @@ fn polling_runs_only_while_the_stream_is_down() {
 }
 
 #[test]
-fn a_slow_old_reply_never_overwrites_a_newer_one() {
-    let mut app = logged_in(Role::Worker);
+fn changes_faster_than_fetches_keep_one_fetch_in_flight_and_end_fresh() {
+    let mut app = logged_in(Role::Manager);
     let first = generation_of(&app.refresh(Tab::Board), Fetch::Board);
-    let second = generation_of(&app.refresh(Tab::Board), Fetch::Board);
-    reply(
-        &mut app,
-        fetched(Fetch::Board, second, Ok(Data::Tasks(board_tasks()))),
-    );
-    reply(
+    // Ten changes while the fetch is on its way: no new download starts.
+    for _ in 0..10 {
+        let more = app.update(Event::Stream(StreamEvent::Changed("tracker".into())));
+        assert!(fetches(&more).is_empty(), "one fetch in flight");
+    }
+    // Its reply is taken (never dropped as "old"), and exactly one more goes out.
+    let after = reply(
         &mut app,
         fetched(Fetch::Board, first, Ok(Data::Tasks(vec![]))),
     );
+    assert_eq!(app.board.tasks.data.as_ref().unwrap().len(), 0);
+    let second = generation_of(&after, Fetch::Board);
+    assert_eq!(fetches(&after), vec![Fetch::Board]);
+    let settled = reply(
+        &mut app,
+        fetched(Fetch::Board, second, Ok(Data::Tasks(board_tasks()))),
+    );
+    assert!(fetches(&settled).is_empty(), "nothing changed since");
     assert_eq!(app.board.tasks.data.as_ref().unwrap().len(), 6);
+}
+
+#[test]
+fn a_refresh_that_inserts_rows_above_keeps_the_selection_and_c_completes_that_task() {
+    let mut app = logged_in(Role::Worker);
+    let generation = generation_of(&app.refresh(Tab::MyTasks), Fetch::MyTasks);
+    reply(
+        &mut app,
+        fetched(Fetch::MyTasks, generation, Ok(Data::Tasks(my_tasks()))),
+    );
+    app.update(ch('j'));
+    let chosen = my_tasks()[1].clone();
+    // Five tasks arrive from elsewhere, above the cursor, in the same batch as the key.
+    let mut newer = board_tasks();
+    newer.truncate(5);
+    for task in &mut newer {
+        task.status = TaskStatus::Open;
+    }
+    newer.extend(my_tasks());
+    let generation = generation_of(&app.refresh(Tab::MyTasks), Fetch::MyTasks);
+    reply(
+        &mut app,
+        fetched(Fetch::MyTasks, generation, Ok(Data::Tasks(newer))),
+    );
+    assert_eq!(app.selected_my_task().map(|t| t.id), Some(chosen.id));
+    app.update(ch('c'));
+    let commands = app.update(ch('y'));
+    assert!(matches!(&commands[..], [Command::CompleteTask(id)] if *id == chosen.id));
+}
+
+#[test]
+fn when_the_selected_task_leaves_the_list_the_next_action_waits() {
+    let mut app = logged_in(Role::Worker);
+    let generation = generation_of(&app.refresh(Tab::MyTasks), Fetch::MyTasks);
+    reply(
+        &mut app,
+        fetched(Fetch::MyTasks, generation, Ok(Data::Tasks(my_tasks()))),
+    );
+    let mut fewer = my_tasks();
+    fewer.remove(0); // the selected one was reshuffled away
+    let generation = generation_of(&app.refresh(Tab::MyTasks), Fetch::MyTasks);
+    reply(
+        &mut app,
+        fetched(Fetch::MyTasks, generation, Ok(Data::Tasks(fewer.clone()))),
+    );
+    assert!(app.update(ch('c')).is_empty());
+    assert!(app.popup.is_none(), "nothing asked: the selection moved");
+    assert!(app.flash.as_ref().unwrap().error);
+    app.update(ch('c'));
+    let commands = app.update(ch('y'));
+    assert!(matches!(&commands[..], [Command::CompleteTask(id)] if *id == fewer[0].id));
 }
 
 #[test]

@@ -174,6 +174,9 @@ async fn a_worker_completes_a_task_and_a_manager_reshuffles_in_a_real_terminal()
     tmux.wait_for(&["My tasks: 1 open", "Polish the e2e beak", "[ ]"])
         .await;
     tmux.keys(&["c"]);
+    tmux.wait_for(&["Complete “Polish the e2e beak”?", "[y] yes"])
+        .await;
+    tmux.keys(&["y"]);
     tmux.wait_for(&["My tasks: 0 open", "[x]", "Done: “Polish the e2e beak”"])
         .await;
     // The reward is credited, and the Account screen shows the new balance.

@@ -93,7 +93,7 @@ fn set(app: &mut App, tab: Tab, state: State) {
         Tab::Accounts => {
             app.accounts = remote(state, accounts(), vec![], missing_endpoint());
             if let State::Loaded = state {
-                app.accounts_selected = 0;
+                app.accounts_selected = Default::default();
                 app.log_user = Some(accounts()[0].user.clone());
                 app.log = Remote::loaded(my_account().log);
             }

@@ -48,7 +48,7 @@ pub fn bindings(app: &App) -> Vec<Binding> {
     }
     match app.tab {
         Tab::MyTasks => {
-            keys.push(("c/Enter", "complete the selected task"));
+            keys.push(("c/Enter", "complete the selected task (asks first: y/n)"));
             keys.extend_from_slice(LIST);
         }
         Tab::Board => {

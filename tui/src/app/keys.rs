@@ -3,6 +3,7 @@
 use super::command::Command;
 use super::event::Fetch;
 use super::form::FormKey;
+use super::selection::{Moved, Selection};
 use super::state::{App, Confirm, Flash, Pending, Popup, ROLE_NAMES, Screen, new_user_form};
 use super::tabs::Tab;
 use ates_shared::Role;
@@ -25,6 +26,21 @@ pub fn navigate(selected: &mut usize, len: usize, key: &KeyEvent) -> bool {
         _ => return false,
     };
     *selected = next;
+    true
+}
+
+/// Moves a list's selection; returns whether the key was a movement.
+pub fn navigate_list<T>(
+    selection: &mut Selection,
+    items: &[T],
+    id_of: impl Fn(&T) -> uuid::Uuid,
+    key: &KeyEvent,
+) -> bool {
+    let mut index = selection.index;
+    if !navigate(&mut index, items.len(), key) {
+        return false;
+    }
+    selection.select(index, items, id_of);
     true
 }
 
@@ -106,9 +122,8 @@ impl App {
                 Vec::new()
             }
             Popup::Confirm(confirm) => match key.code {
-                KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter => {
-                    self.confirmed(confirm.action)
-                }
+                // Only `y` says yes: a stray or doubled Enter must not pay, replay or reshuffle.
+                KeyCode::Char('y') | KeyCode::Char('Y') => self.confirmed(confirm.action),
                 KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc | KeyCode::Char('q') => {
                     self.flash = Flash::info(format!("{}: cancelled", confirm.title));
                     Vec::new()
@@ -173,14 +188,21 @@ impl App {
                         .get(selected)
                         .and_then(|r| r.parse::<Role>().ok())
                         .unwrap_or(Role::Worker);
-                    self.flash = Flash::info(format!("Changing {username}'s role to {role}…"));
-                    vec![Command::UpdateUser(
-                        user,
-                        UpdateUser {
-                            role: Some(role),
-                            ..UpdateUser::default()
-                        },
-                    )]
+                    // A role change is confirmed, naming who and what: it grants or takes
+                    // away powers, and logs the user out (their token is refused).
+                    let powers = if role == Role::Admin {
+                        " Admins manage users, see all money and run the event system."
+                    } else {
+                        ""
+                    };
+                    self.popup = Some(Popup::Confirm(Confirm {
+                        title: "Change role".into(),
+                        text: format!(
+                            "Make {username} {role}?{powers} They will have to log in again."
+                        ),
+                        action: Pending::SetRole { id: user, role },
+                    }));
+                    Vec::new()
                 }
                 _ => {
                     navigate(&mut selected, ROLE_NAMES.len(), &key);
@@ -217,6 +239,21 @@ impl App {
                     id,
                     UpdateUser {
                         active: Some(active),
+                        ..UpdateUser::default()
+                    },
+                )]
+            }
+            Pending::Complete { id, title } => {
+                self.completing = Some(id);
+                self.flash = Flash::info(format!("Completing “{title}”…"));
+                vec![Command::CompleteTask(id)]
+            }
+            Pending::SetRole { id, role } => {
+                self.flash = Flash::info(format!("Changing the role to {role}…"));
+                vec![Command::UpdateUser(
+                    id,
+                    UpdateUser {
+                        role: Some(role),
                         ..UpdateUser::default()
                     },
                 )]
@@ -278,25 +315,32 @@ impl App {
                 KeyCode::Enter | KeyCode::Char('s') if !self.reshuffling => {
                     // Count first, so the confirmation can say how many tasks move.
                     self.confirm_after_count = true;
-                    vec![self.fetch(Fetch::OpenCount)]
+                    self.fetch(Fetch::OpenCount).into_iter().collect()
                 }
                 _ => Vec::new(),
             },
             Tab::Accounts => {
-                let len = self.accounts.data.as_ref().map_or(0, Vec::len);
-                if navigate(&mut self.accounts_selected, len, &key) {
+                let accounts = self.accounts.data.as_deref().unwrap_or_default();
+                if navigate_list(&mut self.accounts_selected, accounts, |a| a.user.id, &key) {
                     return Vec::new();
                 }
                 match key.code {
-                    KeyCode::Enter => match self.selected_account().map(|a| a.user.clone()) {
-                        Some(user) => {
-                            let id = user.id;
-                            self.log_user = Some(user);
-                            self.log.data = None;
-                            vec![self.fetch(Fetch::Log(id))]
+                    KeyCode::Enter => {
+                        match self.accounts_selected.for_action(accounts, |a| a.user.id) {
+                            Err(Moved) => {
+                                self.flash = Flash::error(Moved::MESSAGE);
+                                Vec::new()
+                            }
+                            Ok(Some(account)) => {
+                                let user = account.user.clone();
+                                let id = user.id;
+                                self.log_user = Some(user);
+                                self.log.data = None;
+                                self.fetch(Fetch::Log(id)).into_iter().collect()
+                            }
+                            Ok(None) => Vec::new(),
                         }
-                        None => Vec::new(),
-                    },
+                    }
                     KeyCode::Char('c') => self.ask_close_day(),
                     _ => Vec::new(),
                 }
@@ -307,20 +351,22 @@ impl App {
             },
             Tab::Users => self.users_key(key),
             Tab::Events => {
-                let len = self
+                let letters = self
                     .system
                     .data
                     .as_ref()
-                    .map_or(0, |s| s.dead_letters.len());
-                if navigate(&mut self.dead_selected, len, &key) {
+                    .map_or(&[][..], |s| &s.dead_letters[..]);
+                if navigate_list(&mut self.dead_selected, letters, |d| d.id, &key) {
                     return Vec::new();
                 }
                 if key.code == KeyCode::Enter {
-                    let letter = self
-                        .system
-                        .data
-                        .as_ref()
-                        .and_then(|s| s.dead_letters.get(self.dead_selected));
+                    let letter = match self.dead_selected.for_action(letters, |d| d.id) {
+                        Err(Moved) => {
+                            self.flash = Flash::error(Moved::MESSAGE);
+                            return Vec::new();
+                        }
+                        Ok(letter) => letter,
+                    };
                     if let Some(letter) = letter {
                         self.popup = Some(Popup::Confirm(Confirm {
                             title: "Replay".into(),
@@ -356,15 +402,22 @@ impl App {
     }
 
     fn my_tasks_key(&mut self, key: KeyEvent) -> Vec<Command> {
-        let len = self.my_tasks.data.as_ref().map_or(0, Vec::len);
-        if navigate(&mut self.my_selected, len, &key) {
+        let tasks = self.my_tasks.data.as_deref().unwrap_or_default();
+        if navigate_list(&mut self.my_selected, tasks, |t| t.id, &key) {
             return Vec::new();
         }
         if !matches!(key.code, KeyCode::Char('c') | KeyCode::Enter) {
             return Vec::new();
         }
-        let Some(task) = self.selected_my_task() else {
-            return Vec::new();
+        // The task the selection holds by id: the one drawn as selected, never whatever
+        // row now sits at the same position.
+        let task = match self.my_selected.for_action(tasks, |t| t.id) {
+            Err(Moved) => {
+                self.flash = Flash::error(Moved::MESSAGE);
+                return Vec::new();
+            }
+            Ok(Some(task)) => task,
+            Ok(None) => return Vec::new(),
         };
         let (id, title, status) = (task.id, task.title.clone(), task.status);
         if self.completing.is_some() {
@@ -375,13 +428,23 @@ impl App {
             self.flash = Flash::error(format!("“{title}” is already done"));
             return Vec::new();
         }
-        self.completing = Some(id);
-        self.flash = Flash::info(format!("Completing “{title}”…"));
-        vec![Command::CompleteTask(id)]
+        // Completing pays money and cannot be undone: it is confirmed, naming the task.
+        self.popup = Some(Popup::Confirm(Confirm {
+            title: "Complete".into(),
+            text: format!("Complete “{title}”? Its reward is paid and this cannot be undone."),
+            action: Pending::Complete { id, title },
+        }));
+        Vec::new()
     }
 
     fn board_key(&mut self, key: KeyEvent) -> Vec<Command> {
-        if navigate(&mut self.board.selected, self.board.visible.len(), &key) {
+        let tasks = self.board.tasks.data.as_deref().unwrap_or_default();
+        if navigate_list(
+            &mut self.board.selected,
+            &self.board.visible,
+            |&i| tasks[i].id,
+            &key,
+        ) {
             return Vec::new();
         }
         match key.code {
@@ -418,7 +481,7 @@ impl App {
             }
             _ => return Vec::new(),
         }
-        self.board.selected = 0;
+        self.board.selected.reset();
         self.board.recompute();
         Vec::new()
     }
@@ -452,8 +515,14 @@ impl App {
     }
 
     fn users_key(&mut self, key: KeyEvent) -> Vec<Command> {
-        let len = self.users.data.as_ref().map_or(0, Vec::len);
-        if navigate(&mut self.users_selected, len, &key) {
+        let users = self.users.data.as_deref().unwrap_or_default();
+        if navigate_list(&mut self.users_selected, users, |u| u.id, &key) {
+            return Vec::new();
+        }
+        if matches!(key.code, KeyCode::Char('e') | KeyCode::Char('d'))
+            && self.users_selected.for_action(users, |u| u.id) == Err(Moved)
+        {
+            self.flash = Flash::error(Moved::MESSAGE);
             return Vec::new();
         }
         match key.code {

@@ -8,6 +8,7 @@ pub mod form;
 pub mod help;
 pub mod keys;
 pub mod remote;
+pub mod selection;
 pub mod state;
 pub mod tabs;
 pub mod update;

@@ -4,6 +4,7 @@ use super::command::{Command, Session};
 use super::event::{AnalyticsView, Fetch, SystemView};
 use super::form::{Field, Form};
 use super::remote::Remote;
+use super::selection::Selection;
 use super::tabs::{Tab, tabs_for};
 use ates_shared::api::{Account, Earnings, Entry, MyAccount, Task, TaskStatus, User, UserRef};
 use chrono::NaiveDate;
@@ -55,6 +56,8 @@ pub enum Pending {
     Reshuffle,
     CloseDay,
     SetActive { id: Uuid, active: bool },
+    SetRole { id: Uuid, role: ates_shared::Role },
+    Complete { id: Uuid, title: String },
     Retry(Uuid),
 }
 
@@ -119,7 +122,7 @@ pub struct Board {
     pub search: String,
     pub searching: bool,
     pub visible: Vec<usize>,
-    pub selected: usize,
+    pub selected: Selection,
 }
 
 impl Default for Board {
@@ -130,7 +133,7 @@ impl Default for Board {
             search: String::new(),
             searching: false,
             visible: Vec::new(),
-            selected: 0,
+            selected: Selection::default(),
         }
     }
 }
@@ -149,11 +152,12 @@ impl Board {
                 .map(|(i, _)| i)
                 .collect(),
         };
-        self.selected = self.selected.min(self.visible.len().saturating_sub(1));
+        let tasks = self.tasks.data.as_deref().unwrap_or_default();
+        self.selected.sync(&self.visible, |&i| tasks[i].id);
     }
 
     pub fn selected_task(&self) -> Option<&Task> {
-        let index = *self.visible.get(self.selected)?;
+        let index = *self.visible.get(self.selected.index)?;
         self.tasks.data.as_ref()?.get(index)
     }
 }
@@ -181,7 +185,7 @@ pub struct App {
     pub tab: Tab,
 
     pub my_tasks: Remote<Vec<Task>>,
-    pub my_selected: usize,
+    pub my_selected: Selection,
     pub completing: Option<Uuid>,
     pub board: Board,
     pub new_task: Form,
@@ -189,15 +193,15 @@ pub struct App {
     pub new_task_editing: bool,
     pub account: Remote<MyAccount>,
     pub accounts: Remote<Vec<Account>>,
-    pub accounts_selected: usize,
+    pub accounts_selected: Selection,
     pub log_user: Option<UserRef>,
     pub log: Remote<Vec<Entry>>,
     pub earnings: Remote<Earnings>,
     pub closing_day: bool,
     pub users: Remote<Vec<User>>,
-    pub users_selected: usize,
+    pub users_selected: Selection,
     pub system: Remote<SystemView>,
-    pub dead_selected: usize,
+    pub dead_selected: Selection,
     pub analytics: Remote<AnalyticsView>,
     pub open_count: Remote<usize>,
     /// Show the reshuffle confirmation as soon as the count arrives.
@@ -261,22 +265,22 @@ impl App {
             tabs: Vec::new(),
             tab: Tab::Board,
             my_tasks: Remote::default(),
-            my_selected: 0,
+            my_selected: Selection::default(),
             completing: None,
             board: Board::default(),
             new_task: new_task_form(),
             new_task_editing: false,
             account: Remote::default(),
             accounts: Remote::default(),
-            accounts_selected: 0,
+            accounts_selected: Selection::default(),
             log_user: None,
             log: Remote::default(),
             earnings: Remote::default(),
             closing_day: false,
             users: Remote::default(),
-            users_selected: 0,
+            users_selected: Selection::default(),
             system: Remote::default(),
-            dead_selected: 0,
+            dead_selected: Selection::default(),
             analytics: Remote::default(),
             open_count: Remote::default(),
             confirm_after_count: false,
@@ -333,11 +337,12 @@ impl App {
         self.user.as_ref().map(|u| u.role)
     }
 
-    /// Asks for `fetch` and marks its data as loading.
-    pub fn fetch(&mut self, fetch: Fetch) -> Command {
+    /// Asks for `fetch` and marks its data as loading; nothing (and one more fetch owed,
+    /// see `Remote`) while the same view's fetch is in flight.
+    pub fn fetch(&mut self, fetch: Fetch) -> Option<Command> {
         self.generation += 1;
         let generation = self.generation;
-        match fetch {
+        let started = match fetch {
             Fetch::MyTasks => self.my_tasks.begin(generation),
             Fetch::Board => self.board.tasks.begin(generation),
             Fetch::MyAccount => self.account.begin(generation),
@@ -348,8 +353,18 @@ impl App {
             Fetch::System => self.system.begin(generation),
             Fetch::Analytics(_) => self.analytics.begin(generation),
             Fetch::OpenCount => self.open_count.begin(generation),
-        }
-        Command::Fetch { fetch, generation }
+        };
+        started.then_some(Command::Fetch { fetch, generation })
+    }
+
+    /// The fetch of the same view as `fetch`, as the view stands now (the log of the user
+    /// shown now, analytics for today).
+    pub fn current(&self, fetch: Fetch) -> Option<Fetch> {
+        Some(match fetch {
+            Fetch::Log(_) => Fetch::Log(self.log_user.as_ref()?.id),
+            Fetch::Analytics(_) => Fetch::Analytics(self.today),
+            other => other,
+        })
     }
 
     /// Fetches what `tab` shows.
@@ -372,7 +387,7 @@ impl App {
             Tab::Events => vec![Fetch::System],
             Tab::Analytics => vec![Fetch::Analytics(self.today)],
         };
-        fetches.into_iter().map(|f| self.fetch(f)).collect()
+        fetches.into_iter().filter_map(|f| self.fetch(f)).collect()
     }
 
     pub fn switch_to(&mut self, tab: Tab) -> Vec<Command> {
@@ -391,15 +406,18 @@ impl App {
     }
 
     pub fn selected_my_task(&self) -> Option<&Task> {
-        self.my_tasks.data.as_ref()?.get(self.my_selected)
+        self.my_tasks.data.as_ref()?.get(self.my_selected.index)
     }
 
     pub fn selected_account(&self) -> Option<&Account> {
-        self.accounts.data.as_ref()?.get(self.accounts_selected)
+        self.accounts
+            .data
+            .as_ref()?
+            .get(self.accounts_selected.index)
     }
 
     pub fn selected_user(&self) -> Option<&User> {
-        self.users.data.as_ref()?.get(self.users_selected)
+        self.users.data.as_ref()?.get(self.users_selected.index)
     }
 
     /// Whether keys currently go into a text field (so `q` and digits are text).

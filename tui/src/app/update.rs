@@ -277,8 +277,8 @@ impl App {
                     tasks
                 });
                 self.my_tasks.accept(generation, result);
-                let len = self.my_tasks.data.as_ref().map_or(0, Vec::len);
-                self.my_selected = self.my_selected.min(len.saturating_sub(1));
+                let tasks = self.my_tasks.data.as_deref().unwrap_or_default();
+                self.my_selected.sync(tasks, |t| t.id);
             }
             Fetch::Board => {
                 if self
@@ -296,12 +296,14 @@ impl App {
             Fetch::Accounts => {
                 self.accounts
                     .accept(generation, expect_data!(result, Accounts));
-                let len = self.accounts.data.as_ref().map_or(0, Vec::len);
-                self.accounts_selected = self.accounts_selected.min(len.saturating_sub(1));
+                let accounts = self.accounts.data.as_deref().unwrap_or_default();
+                self.accounts_selected.sync(accounts, |a| a.user.id);
             }
             Fetch::Log(user) => {
                 if self.log_user.as_ref().map(|u| u.id) == Some(user) {
                     self.log.accept(generation, expect_data!(result, Log));
+                } else {
+                    self.log.finish(generation);
                 }
             }
             Fetch::Earnings => {
@@ -310,17 +312,17 @@ impl App {
             }
             Fetch::Users => {
                 self.users.accept(generation, expect_data!(result, Users));
-                let len = self.users.data.as_ref().map_or(0, Vec::len);
-                self.users_selected = self.users_selected.min(len.saturating_sub(1));
+                let users = self.users.data.as_deref().unwrap_or_default();
+                self.users_selected.sync(users, |u| u.id);
             }
             Fetch::System => {
                 self.system.accept(generation, expect_data!(result, System));
-                let len = self
+                let letters = self
                     .system
                     .data
                     .as_ref()
-                    .map_or(0, |s| s.dead_letters.len());
-                self.dead_selected = self.dead_selected.min(len.saturating_sub(1));
+                    .map_or(&[][..], |s| &s.dead_letters[..]);
+                self.dead_selected.sync(letters, |d| d.id);
             }
             Fetch::Analytics(_) => {
                 self.analytics.accept(
@@ -338,7 +340,24 @@ impl App {
                 }
             }
         }
-        Vec::new()
+        // Changes came while this fetch was in flight: exactly one more, of the view as it
+        // stands now.
+        let again = match fetch {
+            Fetch::MyTasks => self.my_tasks.take_again(),
+            Fetch::Board => self.board.tasks.take_again(),
+            Fetch::MyAccount => self.account.take_again(),
+            Fetch::Accounts => self.accounts.take_again(),
+            Fetch::Log(_) => self.log.take_again(),
+            Fetch::Earnings => self.earnings.take_again(),
+            Fetch::Users => self.users.take_again(),
+            Fetch::System => self.system.take_again(),
+            Fetch::Analytics(_) => self.analytics.take_again(),
+            Fetch::OpenCount => self.open_count.take_again(),
+        };
+        match again.then(|| self.current(fetch)).flatten() {
+            Some(next) => self.fetch(next).into_iter().collect(),
+            None => Vec::new(),
+        }
     }
 
     fn ask_reshuffle(&mut self) {

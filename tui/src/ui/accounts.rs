@@ -32,7 +32,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             &["User", "Balance"],
             &[Constraint::Fill(1), Constraint::Length(12)],
             accounts.len(),
-            Some(app.accounts_selected),
+            Some(app.accounts_selected.index),
             |i| {
                 let account = &accounts[i];
                 vec![

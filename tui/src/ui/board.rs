@@ -59,7 +59,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             Constraint::Length(11),
         ],
         board.visible.len(),
-        Some(board.selected),
+        Some(board.selected.index),
         |i| {
             let Some(task) = board.visible.get(i).and_then(|&at| tasks.get(at)) else {
                 return Vec::new();

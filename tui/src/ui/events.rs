@@ -92,7 +92,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             Constraint::Fill(1),
         ],
         letters.len(),
-        Some(app.dead_selected),
+        Some(app.dead_selected.index),
         |i| {
             let l = &letters[i];
             vec![

@@ -44,7 +44,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             Constraint::Length(if wide { 24 } else { 11 }),
         ],
         tasks.len(),
-        Some(app.my_selected),
+        Some(app.my_selected.index),
         |i| {
             let task = &tasks[i];
             let status = if app.completing == Some(task.id) {

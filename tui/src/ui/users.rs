@@ -40,7 +40,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         &header,
         &widths,
         users.len(),
-        Some(app.users_selected),
+        Some(app.users_selected.index),
         |i| {
             let user = &users[i];
             let mut cells = vec![
