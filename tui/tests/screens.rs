@@ -201,6 +201,8 @@ fn feedback_and_stale_data_show_in_place() {
     let mut app = logged_in(Role::Worker);
     app.my_tasks = Remote::loaded(my_tasks());
     let _ = app.update(ch('c'));
+    snapshot("confirm_completing", &app);
+    let _ = app.update(ch('y'));
     snapshot("feedback_completing", &app);
 
     // A refresh failed while old data is on screen: the data stays, the error shows above it.

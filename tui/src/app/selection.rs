@@ -52,6 +52,10 @@ impl Selection {
         if std::mem::take(&mut self.moved) {
             return Err(Moved);
         }
+        if self.id.is_none() {
+            // Never synced (the list was just shown): the row drawn at the index.
+            self.id = items.get(self.index).map(&id_of);
+        }
         Ok(items
             .get(self.index)
             .filter(|item| Some(id_of(item)) == self.id))
