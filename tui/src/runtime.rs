@@ -209,6 +209,7 @@ fn spawn_input(events: UnboundedSender<Event>, stop: Arc<AtomicBool>) {
             let event = match event::read() {
                 Ok(Term::Key(key)) if key.kind != KeyEventKind::Release => Event::Key(key),
                 Ok(Term::Resize(..)) => Event::Resize,
+                Ok(Term::Paste(text)) => Event::Paste(text),
                 Ok(_) => continue,
                 Err(_) => return,
             };
@@ -251,6 +252,24 @@ async fn run_in(
             }
         })
     };
+    #[cfg(unix)]
+    let signals = {
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            use tokio::signal::unix::{SignalKind, signal};
+            let (Ok(mut term), Ok(mut hup)) = (
+                signal(SignalKind::terminate()),
+                signal(SignalKind::hangup()),
+            ) else {
+                return;
+            };
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = hup.recv() => {}
+            }
+            let _ = tx.send(Event::Terminate);
+        })
+    };
     let mut running = initial.into_iter().all(|c| executor.perform(c));
     while running {
         tui.terminal.draw(|frame| ui::draw(frame, &app))?;
@@ -261,6 +280,10 @@ async fn run_in(
             batch.push(more);
         }
         for event in batch {
+            if is_suspend(&event) {
+                tui.suspend()?;
+                continue;
+            }
             for command in app.update(event) {
                 running &= executor.perform(command);
             }
@@ -269,5 +292,14 @@ async fn run_in(
     }
     stop.store(true, Ordering::Relaxed);
     ticker.abort();
+    #[cfg(unix)]
+    signals.abort();
     Ok(())
+}
+
+/// Ctrl-Z, which raw mode delivers as a key instead of stopping the process.
+fn is_suspend(event: &Event) -> bool {
+    use ratatui::crossterm::event::{KeyCode, KeyModifiers};
+    matches!(event, Event::Key(key)
+        if key.code == KeyCode::Char('z') && key.modifiers.contains(KeyModifiers::CONTROL))
 }

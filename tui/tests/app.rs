@@ -479,3 +479,33 @@ fn a_missing_analytics_endpoint_reads_as_not_available() {
     );
     assert_eq!(app.screen, Screen::Main);
 }
+
+#[test]
+fn a_paste_with_newlines_fills_the_description_and_submits_nothing() {
+    let mut app = logged_in(Role::Worker);
+    app.update(ch('3'));
+    app.update(key(KeyCode::Enter));
+    let commands = app.update(Event::Paste("Count the seeds\n".into()));
+    assert!(commands.is_empty(), "a paste never submits");
+    assert_eq!(app.new_task.value("title"), "Count the seeds ");
+    app.update(key(KeyCode::Tab));
+    app.update(key(KeyCode::Tab));
+    let commands = app.update(Event::Paste("line one\nline two\nline three".into()));
+    assert!(commands.is_empty());
+    assert_eq!(
+        app.new_task.value("description"),
+        "line one\nline two\nline three"
+    );
+    // Outside a text field a paste does nothing at all (it is not key presses).
+    let mut app = logged_in(Role::Worker);
+    app.my_tasks = Remote::loaded(my_tasks());
+    assert!(app.update(Event::Paste("cy".into())).is_empty());
+    assert!(app.popup.is_none());
+}
+
+#[test]
+fn sigterm_quits_like_q() {
+    let mut app = logged_in(Role::Worker);
+    assert!(matches!(&app.update(Event::Terminate)[..], [Command::Quit]));
+    assert!(app.quit);
+}

@@ -19,17 +19,50 @@ struct Tmux {
 
 impl Tmux {
     fn start(config_dir: &Path) -> Tmux {
+        Self::start_command(format!(
+            "env ATES_CONFIG_DIR='{}' TERM=xterm-256color '{}'",
+            config_dir.display(),
+            env!("CARGO_BIN_EXE_ates")
+        ))
+    }
+
+    /// The client under a shell that, when the client ends, says so and prints the
+    /// terminal's modes: a sane terminal is back in canonical mode with echo.
+    fn start_under_shell(config_dir: &Path) -> Tmux {
+        Self::start_command(format!(
+            "sh -c \"env ATES_CONFIG_DIR='{}' TERM=xterm-256color '{}'; echo CLIENT-ENDED; stty -a; sleep 60\"",
+            config_dir.display(),
+            env!("CARGO_BIN_EXE_ates")
+        ))
+    }
+
+    /// The client's process id (the child of the pane's shell).
+    fn client_pid(&self) -> String {
+        let shell = self.run(&["display-message", "-p", "-t", "ates", "#{pane_pid}"]);
+        let output = Command::new("pgrep")
+            .args(["-P", shell.trim()])
+            .output()
+            .expect("pgrep runs");
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .next()
+            .expect("the client runs under the shell")
+            .to_owned()
+    }
+
+    /// Pastes `text` as a terminal would (bracketed, since the client asks for it).
+    fn paste(&self, text: &str) {
+        self.run(&["set-buffer", "-b", "e2e", text]);
+        self.run(&["paste-buffer", "-p", "-b", "e2e", "-t", "ates"]);
+    }
+
+    fn start_command(command: String) -> Tmux {
         let socket = format!(
             "ates-e2e-{}-{}",
             std::process::id(),
             uuid::Uuid::now_v7().simple()
         );
         let tmux = Tmux { socket };
-        let command = format!(
-            "env ATES_CONFIG_DIR='{}' TERM=xterm-256color '{}'",
-            config_dir.display(),
-            env!("CARGO_BIN_EXE_ates")
-        );
         tmux.run(&[
             "new-session",
             "-d",
@@ -213,6 +246,34 @@ async fn a_worker_completes_a_task_and_a_manager_reshuffles_in_a_real_terminal()
     tmux.wait_for(&["Reshuffled: 2 open task(s) reassigned"])
         .await;
     tmux.keys(&["q"]);
+    drop(tmux);
+
+    // Part 3: a multi-line paste into New task fills the description and creates nothing;
+    // then SIGTERM ends the client and leaves a sane terminal behind.
+    let config = tempfile::tempdir().expect("config dir");
+    let tmux = Tmux::start_under_shell(config.path());
+    log_in(&tmux, &server.base, "max").await;
+    tmux.wait_for(&["Board: 3 of 3 tasks"]).await;
+    tmux.keys(&["2", "Enter"]);
+    tmux.text("Pasted by a user");
+    tmux.keys(&["Tab", "Tab"]);
+    tmux.paste("line one\nline two\nline three\n");
+    tmux.wait_for(&["line one⏎line two⏎line three"]).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!tmux.screen().contains("Created"), "{}", tmux.screen());
+    let tasks = max.tasks(&Default::default()).await.expect("GET /tasks");
+    assert_eq!(tasks.len(), 3, "the paste created no task");
+    let pid = tmux.client_pid();
+    let killed = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    let after = tmux.wait_for(&["CLIENT-ENDED", "speed", "icanon"]).await;
+    assert!(
+        after.contains(" icanon") && after.contains(" echo "),
+        "the terminal is back in canonical mode with echo:\n{after}"
+    );
     drop(tmux);
     server.stop().await.expect("server stops");
 }

@@ -22,6 +22,10 @@ pub enum Event {
     Poll,
     /// The terminal changed size: only a redraw is needed.
     Resize,
+    /// Text pasted into the terminal (bracketed paste), as one piece.
+    Paste(String),
+    /// SIGTERM or SIGHUP: leave as on `q`, restoring the terminal.
+    Terminate,
 }
 
 /// A piece of data a screen shows, fetched as a whole.

@@ -13,6 +13,9 @@ pub struct Field {
     pub secret: bool,
     /// A fixed set of values cycled with ←/→/space instead of typed.
     pub choices: Option<&'static [&'static str]>,
+    /// Keeps the line breaks of pasted text (a description); other fields turn them
+    /// into spaces.
+    pub multiline: bool,
     pub error: Option<String>,
 }
 
@@ -24,7 +27,15 @@ impl Field {
             value: String::new(),
             secret: false,
             choices: None,
+            multiline: false,
             error: None,
+        }
+    }
+
+    pub fn multiline(name: &'static str, label: &'static str) -> Field {
+        Field {
+            multiline: true,
+            ..Field::text(name, label)
         }
     }
 
@@ -52,12 +63,12 @@ impl Field {
         self
     }
 
-    /// What the screen shows: secrets masked.
+    /// What the screen shows: secrets masked, line breaks as `⏎`.
     pub fn shown(&self) -> String {
         if self.secret {
             "*".repeat(self.value.chars().count())
         } else {
-            self.value.clone()
+            self.value.replace('\n', "⏎")
         }
     }
 
@@ -157,6 +168,29 @@ impl Form {
         FormKey::Handled
     }
 
+    /// Pasted text goes into the focused field as typed text would, all of it, and never
+    /// submits the form (a bracketed paste arrives as one piece, not as key presses).
+    pub fn paste(&mut self, text: &str) {
+        self.focused_mut(|f| {
+            if f.choices.is_some() {
+                return;
+            }
+            let text = text.replace("\r\n", "\n").replace('\r', "\n");
+            let text = if f.multiline {
+                text
+            } else {
+                text.replace('\n', " ")
+            };
+            for c in text.chars().filter(|c| *c == '\n' || !c.is_control()) {
+                if f.value.len() >= MAX_FIELD {
+                    break;
+                }
+                f.value.push(c);
+            }
+            f.error = None;
+        });
+    }
+
     fn focused_mut(&mut self, change: impl FnOnce(&mut Field)) {
         if let Some(field) = self.fields.get_mut(self.focus) {
             change(field);
@@ -233,6 +267,23 @@ mod tests {
         assert_eq!(form.focus, 1);
         assert_eq!(form.key(key(KeyCode::Enter)), FormKey::Submit);
         assert_eq!(form.value("title"), "hi");
+    }
+
+    #[test]
+    fn a_paste_keeps_line_breaks_only_where_they_belong_and_never_submits() {
+        let mut form = Form::new(vec![
+            Field::text("title", "Title"),
+            Field::multiline("description", "Description"),
+        ]);
+        form.paste("one\r\ntwo");
+        assert_eq!(form.value("title"), "one two");
+        form.focus = 1;
+        form.paste("line one\nline two\nline three\n");
+        assert_eq!(
+            form.value("description"),
+            "line one\nline two\nline three\n"
+        );
+        assert_eq!(form.fields[1].shown(), "line one⏎line two⏎line three⏎");
     }
 
     #[test]

@@ -236,7 +236,7 @@ pub fn new_task_form() -> Form {
     Form::new(vec![
         Field::text("title", "Title"),
         Field::text("jira_id", "Jira id"),
-        Field::text("description", "Description"),
+        Field::multiline("description", "Description"),
     ])
 }
 

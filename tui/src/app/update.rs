@@ -29,6 +29,14 @@ impl App {
             Event::Reply(reply) => self.on_reply(reply),
             Event::Stream(stream) => self.on_stream(stream),
             Event::Resize => Vec::new(),
+            Event::Paste(text) => {
+                self.on_paste(&text);
+                Vec::new()
+            }
+            Event::Terminate => {
+                self.quit = true;
+                vec![Command::Quit]
+            }
             Event::Poll => {
                 if self.screen == Screen::Main && self.live != Live::Live && !self.tab_loading() {
                     self.refresh(self.tab)
@@ -36,6 +44,31 @@ impl App {
                     Vec::new()
                 }
             }
+        }
+    }
+
+    /// A paste goes into the text field being typed in, if any; elsewhere it is dropped
+    /// (pasted text is never taken as key presses, so it cannot trigger actions).
+    fn on_paste(&mut self, text: &str) {
+        use super::tabs::Tab;
+        match self.screen {
+            Screen::Login => self.login.paste(text),
+            Screen::Resuming => {}
+            Screen::Main => match &mut self.popup {
+                Some(Popup::NewUser(form)) => form.paste(text),
+                Some(_) => {}
+                None if self.tab == Tab::NewTask && self.new_task_editing => {
+                    self.new_task.paste(text)
+                }
+                None if self.tab == Tab::Board && self.board.searching => {
+                    let line = text.replace(['\r', '\n'], " ");
+                    self.board.search.push_str(&line);
+                    self.board.search = self.board.search.chars().take(200).collect();
+                    self.board.selected.reset();
+                    self.board.recompute();
+                }
+                None => {}
+            },
         }
     }
 
