@@ -23,6 +23,9 @@ pub struct Cli {
     /// Print JSON (the API's own shapes) instead of text.
     #[arg(long, global = true)]
     pub json: bool,
+    /// Also trust this CA (a PEM file) for `https://` servers, e.g. a company's private CA.
+    #[arg(long, global = true, env = "ATES_CA_CERT", value_name = "FILE")]
+    pub ca_cert: Option<std::path::PathBuf>,
     #[command(subcommand)]
     pub command: Option<Cmd>,
 }
@@ -100,6 +103,10 @@ impl From<StatusArg> for TaskStatus {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Err(err) = crate::api::tls::init(cli.ca_cert.as_deref()) {
+        eprintln!("error: {err:#}");
+        return ExitCode::FAILURE;
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

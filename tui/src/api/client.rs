@@ -55,7 +55,7 @@ impl Period {
 impl Client {
     /// A client for `base` (e.g. `http://127.0.0.1:8080`); a trailing slash is ignored.
     pub fn new(base: &str, token: Option<String>) -> Client {
-        let http = reqwest::Client::builder()
+        let http = super::tls::builder()
             .connect_timeout(Duration::from_secs(5))
             .timeout(Duration::from_secs(30))
             .build()

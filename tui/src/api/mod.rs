@@ -3,6 +3,7 @@
 pub mod client;
 pub mod error;
 pub mod sse;
+pub mod tls;
 
 pub use client::Client;
 pub use error::ApiError;

@@ -100,7 +100,7 @@ pub async fn follow<F>(
 ) where
     F: Send + 'static,
 {
-    let http = reqwest::Client::builder()
+    let http = super::tls::builder()
         .connect_timeout(Duration::from_secs(5))
         .build()
         .unwrap_or_default();
