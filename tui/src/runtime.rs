@@ -160,6 +160,7 @@ pub async fn run_fetch(client: &Client, fetch: Fetch) -> Result<Data, ApiError> 
                 .await?,
         ),
         Fetch::Board => Data::Tasks(client.tasks(&TaskQuery::default()).await?),
+        Fetch::Meta => Data::Meta(client.meta().await?),
         Fetch::OpenCount => {
             Data::Count(usize::try_from(client.task_counts().await?.open).unwrap_or(usize::MAX))
         }
@@ -246,6 +247,7 @@ async fn run_in(
             interval.tick().await;
             loop {
                 interval.tick().await;
+                let _ = tx.send(Event::Clock(chrono::Utc::now()));
                 if tx.send(Event::Poll).is_err() {
                     return;
                 }

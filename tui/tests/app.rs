@@ -89,7 +89,47 @@ fn a_successful_login_remembers_the_session_and_opens_the_first_screen_of_the_ro
     assert_eq!(app.screen, Screen::Main);
     assert_eq!(app.tab, Tab::MyTasks);
     assert!(matches!(&commands[0], Command::SetSession(Some(s)) if s.token == "t0k3n"));
-    assert_eq!(fetches(&commands), vec![Fetch::MyTasks]);
+    // The company's time zone first (times are shown in it), then the screen's data.
+    assert_eq!(fetches(&commands), vec![Fetch::Meta, Fetch::MyTasks]);
+}
+
+#[test]
+fn times_follow_the_companys_zone_and_today_follows_the_clock() {
+    let mut app = App::new(today(), "http://h:1", "worker");
+    let commands = reply(
+        &mut app,
+        Reply::LoggedIn {
+            server: "http://h:1".into(),
+            result: Ok(LoginResponse {
+                token: "t0k3n".into(),
+                expires_at: at(3, 20, 0),
+                user: user_for(Role::Admin),
+            }),
+        },
+    );
+    let generation = generation_of(&commands, Fetch::Meta);
+    reply(
+        &mut app,
+        fetched(
+            Fetch::Meta,
+            generation,
+            Ok(Data::Meta(ates_shared::api::Meta {
+                timezone: "Asia/Tokyo".into(),
+                today: today(),
+                version: "0.1.0".into(),
+            })),
+        ),
+    );
+    assert_eq!(app.timezone, chrono_tz::Asia::Tokyo);
+    app.switch_to(Tab::Analytics);
+    // 15:00 UTC is already tomorrow in Tokyo: the Analytics screen moves to the new day.
+    let next = app.update(Event::Clock(at(3, 15, 0)));
+    assert_eq!(app.today, today().succ_opt().unwrap());
+    assert!(matches!(fetches(&next)[..], [] | [Fetch::Analytics(_)]));
+    assert!(
+        fetches(&next) == vec![Fetch::Analytics(app.today)] || app.analytics.loading,
+        "{next:?}"
+    );
 }
 
 #[test]

@@ -55,6 +55,11 @@ impl Accounting {
     }
 
     /// Today in the company's time zone.
+    /// The company's time zone.
+    pub fn timezone(&self) -> Tz {
+        self.timezone
+    }
+
     pub fn today(&self) -> NaiveDate {
         self.clock.now().with_timezone(&self.timezone).date_naive()
     }

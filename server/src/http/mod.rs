@@ -47,6 +47,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::serve))
+        .route("/api/v1/meta", get(meta))
         .route("/api-docs/openapi.json", get(openapi::serve))
         .route("/api/v1/stream", get(stream::stream))
         .merge(crate::auth::routes::router())
@@ -71,6 +72,21 @@ pub fn router(state: AppState) -> Router {
         )
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .with_state(state)
+}
+
+/// The company's time zone and today's date in it, for clients to show times and days as
+/// the company sees them.
+#[utoipa::path(get, path = "/api/v1/meta", tag = "server", security(("bearer" = [])),
+    responses((status = 200, body = ates_shared::api::Meta)))]
+pub async fn meta(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    _caller: extract::Caller,
+) -> Json<ates_shared::api::Meta> {
+    Json(ates_shared::api::Meta {
+        timezone: state.accounting.timezone().name().to_owned(),
+        today: state.accounting.today(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+    })
 }
 
 /// Liveness: the server answers.

@@ -9,6 +9,7 @@ use utoipa::{Modify, OpenApi};
     info(title = "aTES API", version = "1", description = "Task tracker and payroll. Money is integer cents."),
     paths(
         super::healthz,
+        super::meta,
         super::metrics::serve,
         super::stream::stream,
         crate::auth::routes::login,

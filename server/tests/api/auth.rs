@@ -393,3 +393,23 @@ async fn unknown_usernames_take_as_long_as_wrong_passwords() {
         "unknown {unknown:?} against known {known:?}"
     );
 }
+
+#[tokio::test]
+async fn meta_tells_clients_the_companys_zone_and_today_in_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn_configured(
+        dir,
+        std::sync::Arc::new(ates_server::clock::SystemClock),
+        |config| config.timezone = chrono_tz::Asia::Tokyo,
+    )
+    .await;
+    let ann = app.popug("ann", Role::Worker).await;
+    let meta: ates_shared::api::Meta = app.get_ok("/api/v1/meta", &ann.token).await;
+    assert_eq!(meta.timezone, "Asia/Tokyo");
+    assert_eq!(
+        meta.today,
+        chrono::Utc::now()
+            .with_timezone(&chrono_tz::Asia::Tokyo)
+            .date_naive()
+    );
+}

@@ -76,6 +76,7 @@ async fn every_endpoint_admits_exactly_its_roles() {
     let ann_path = format!("/api/v1/users/{}", ann.user.id);
     let mut endpoints = vec![
         endpoint(Method::GET, "/api/v1/auth/me", None, EVERYONE, 200),
+        endpoint(Method::GET, "/api/v1/meta", None, EVERYONE, 200),
         endpoint(Method::GET, "/api/v1/users", None, ADMIN, 200),
         endpoint(Method::GET, ann_path.clone(), None, ADMIN, 200),
         endpoint(

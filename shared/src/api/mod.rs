@@ -54,6 +54,18 @@ pub struct PageParams {
     pub cursor: Option<String>,
 }
 
+/// `GET /api/v1/meta`: what clients need to show times and days as the company sees them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Meta {
+    /// The company's IANA time zone: billing days end at its midnight.
+    pub timezone: String,
+    /// Today in that zone, `YYYY-MM-DD`.
+    #[schema(value_type = String, format = Date)]
+    pub today: chrono::NaiveDate,
+    /// The server's version.
+    pub version: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Health {
     pub status: String,

@@ -139,6 +139,10 @@ impl Client {
         self.post("/api/v1/auth/login", &body).await
     }
 
+    pub async fn meta(&self) -> Result<ates_shared::api::Meta, ApiError> {
+        self.get("/api/v1/meta").await
+    }
+
     pub async fn me(&self) -> Result<User, ApiError> {
         self.get("/api/v1/auth/me").await
     }

@@ -22,6 +22,8 @@ pub enum Event {
     Poll,
     /// The terminal changed size: only a redraw is needed.
     Resize,
+    /// The time now (every two seconds): "today" follows it, in the company's zone.
+    Clock(chrono::DateTime<chrono::Utc>),
     /// Text pasted into the terminal (bracketed paste), as one piece.
     Paste(String),
     /// SIGTERM or SIGHUP: leave as on `q`, restoring the terminal.
@@ -42,6 +44,8 @@ pub enum Fetch {
     Analytics(NaiveDate),
     /// How many tasks a reshuffle would move.
     OpenCount,
+    /// The company's time zone and today's date.
+    Meta,
 }
 
 /// The event system's health as the Events screen shows it.
@@ -73,6 +77,7 @@ pub enum Data {
     System(SystemView),
     Analytics(Box<AnalyticsView>),
     Count(usize),
+    Meta(ates_shared::api::Meta),
 }
 
 #[derive(Debug, Clone)]

@@ -204,6 +204,9 @@ pub struct App {
     pub dead_selected: Selection,
     pub analytics: Remote<AnalyticsView>,
     pub open_count: Remote<usize>,
+    /// The company's time zone: times are shown in it, labelled; "today" is in it.
+    pub timezone: chrono_tz::Tz,
+    pub meta: Remote<ates_shared::api::Meta>,
     /// Show the reshuffle confirmation as soon as the count arrives.
     pub confirm_after_count: bool,
     pub reshuffling: bool,
@@ -283,6 +286,8 @@ impl App {
             dead_selected: Selection::default(),
             analytics: Remote::default(),
             open_count: Remote::default(),
+            timezone: chrono_tz::UTC,
+            meta: Remote::default(),
             confirm_after_count: false,
             reshuffling: false,
             popup: None,
@@ -314,6 +319,7 @@ impl App {
         self.login_note = None;
         self.live = Live::Connecting;
         let mut commands = vec![Command::SetSession(self.session.clone())];
+        commands.extend(self.fetch(Fetch::Meta));
         commands.extend(self.refresh(self.tab));
         commands
     }
@@ -353,6 +359,7 @@ impl App {
             Fetch::System => self.system.begin(generation),
             Fetch::Analytics(_) => self.analytics.begin(generation),
             Fetch::OpenCount => self.open_count.begin(generation),
+            Fetch::Meta => self.meta.begin(generation),
         };
         started.then_some(Command::Fetch { fetch, generation })
     }

@@ -29,6 +29,7 @@ impl App {
             Event::Reply(reply) => self.on_reply(reply),
             Event::Stream(stream) => self.on_stream(stream),
             Event::Resize => Vec::new(),
+            Event::Clock(now) => self.on_clock(now),
             Event::Paste(text) => {
                 self.on_paste(&text);
                 Vec::new()
@@ -44,6 +45,22 @@ impl App {
                     Vec::new()
                 }
             }
+        }
+    }
+
+    /// "Today" follows the clock, in the company's zone; the Analytics screen shown across
+    /// midnight moves to the new day.
+    fn on_clock(&mut self, now: chrono::DateTime<chrono::Utc>) -> Vec<Command> {
+        let today = now.with_timezone(&self.timezone).date_naive();
+        if today == self.today || self.screen != Screen::Main {
+            self.today = today;
+            return Vec::new();
+        }
+        self.today = today;
+        if self.tab == super::tabs::Tab::Analytics {
+            self.refresh(self.tab)
+        } else {
+            Vec::new()
         }
     }
 
@@ -363,6 +380,20 @@ impl App {
                     expect_data!(result, Analytics).map(|view| *view),
                 );
             }
+            Fetch::Meta => {
+                if self.meta.accept(generation, expect_data!(result, Meta))
+                    && let Some(meta) = &self.meta.data
+                {
+                    // An unknown zone name (a newer server) leaves times in UTC, labelled so.
+                    self.timezone = meta.timezone.parse().unwrap_or(chrono_tz::UTC);
+                    if self.today != meta.today {
+                        self.today = meta.today;
+                        if self.tab == super::tabs::Tab::Analytics {
+                            return self.refresh(self.tab);
+                        }
+                    }
+                }
+            }
             Fetch::OpenCount => {
                 if self
                     .open_count
@@ -386,6 +417,7 @@ impl App {
             Fetch::System => self.system.take_again(),
             Fetch::Analytics(_) => self.analytics.take_again(),
             Fetch::OpenCount => self.open_count.take_again(),
+            Fetch::Meta => self.meta.take_again(),
         };
         match again.then(|| self.current(fetch)).flatten() {
             Some(next) => self.fetch(next).into_iter().collect(),

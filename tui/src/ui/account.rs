@@ -47,11 +47,17 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         frame.render_widget(Paragraph::new(" Nothing happened today yet."), log);
         return;
     }
-    entries(frame, log, &account.log, None);
+    entries(frame, log, &account.log, None, app.timezone);
 }
 
 /// An audit log as a table (shared with the Accounts screen).
-pub fn entries(frame: &mut Frame, area: Rect, log: &[Entry], selected: Option<usize>) {
+pub fn entries(
+    frame: &mut Frame,
+    area: Rect,
+    log: &[Entry],
+    selected: Option<usize>,
+    zone: chrono_tz::Tz,
+) {
     let wide = area.width >= 100;
     list(
         frame,
@@ -82,7 +88,7 @@ pub fn entries(frame: &mut Frame, area: Rect, log: &[Entry], selected: Option<us
                 entry.date.format("%m-%d").to_string()
             };
             vec![
-                Cell::from(when(entry.at)),
+                Cell::from(when(entry.at, zone)),
                 Cell::from(day),
                 Cell::from(entry.kind.as_str()),
                 Cell::from(Span::styled(

@@ -72,6 +72,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
                     inner,
                     app.log.data.as_deref().unwrap_or_default(),
                     None,
+                    app.timezone,
                 );
             }
         }

@@ -76,7 +76,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
                 )),
                 Cell::from(task.title.clone()),
                 Cell::from(clip(&task.assignee.username, if wide { 16 } else { 10 })),
-                Cell::from(when(task.created_at)),
+                Cell::from(when(task.created_at, app.timezone)),
             ]
         },
     );

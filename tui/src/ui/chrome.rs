@@ -63,8 +63,8 @@ pub fn tabs(frame: &mut Frame, area: Rect, app: &App) {
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-/// Left: the outcome of the last action, or the key hints. Right: who is logged in and
-/// whether the data is live.
+/// Left: the outcome of the last action and the key hints. Right: who is logged in,
+/// whether the data is live, and the time zone every time on screen is shown in.
 pub fn footer(frame: &mut Frame, area: Rect, app: &App) {
     let live = match &app.live {
         Live::Live => "live",
@@ -75,21 +75,33 @@ pub fn footer(frame: &mut Frame, area: Rect, app: &App) {
     let who = app
         .user
         .as_ref()
-        .map(|u| format!("{} ({}) · {live} ", u.username, u.role))
+        .map(|u| {
+            format!(
+                "{} ({}) · {live} · {} ",
+                u.username,
+                u.role,
+                app.timezone.name()
+            )
+        })
         .unwrap_or_default();
     let [left, right] = Layout::horizontal([
         Constraint::Min(10),
         Constraint::Length(who.chars().count() as u16),
     ])
     .areas(area);
-    let message = match &app.flash {
-        Some(flash) if flash.error => Span::styled(format!(" ! {}", flash.text), error_style()),
-        Some(flash) => Span::raw(format!(" {}", flash.text)),
-        None => Span::styled(
-            " ? help · q quit · r refresh",
-            Style::new().add_modifier(Modifier::DIM),
-        ),
+    let hints = |text: &'static str| Span::styled(text, Style::new().add_modifier(Modifier::DIM));
+    // A message never hides the way to help.
+    let line = match &app.flash {
+        Some(flash) if flash.error => Line::from(vec![
+            Span::styled(format!(" ! {}", flash.text), error_style()),
+            hints(" · ? help"),
+        ]),
+        Some(flash) => Line::from(vec![
+            Span::raw(format!(" {}", flash.text)),
+            hints(" · ? help"),
+        ]),
+        None => Line::from(hints(" ? help · q quit · r refresh")),
     };
-    frame.render_widget(Paragraph::new(Line::from(message)), left);
+    frame.render_widget(Paragraph::new(line), left);
     frame.render_widget(Paragraph::new(who), right);
 }

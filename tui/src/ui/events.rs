@@ -96,7 +96,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         |i| {
             let l = &letters[i];
             vec![
-                Cell::from(when(l.parked_at)),
+                Cell::from(when(l.parked_at, app.timezone)),
                 Cell::from(clip(&l.consumer, 14)),
                 Cell::from(clip(&format!("{} v{}", l.event_name, l.event_version), 18)),
                 Cell::from(l.attempts.to_string()),

@@ -57,11 +57,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             let dates = if wide {
                 format!(
                     "{}  {}",
-                    when(task.created_at),
-                    task.completed_at.map(when).unwrap_or_default()
+                    when(task.created_at, app.timezone),
+                    task.completed_at
+                        .map(|at| when(at, app.timezone))
+                        .unwrap_or_default()
                 )
             } else {
-                when(task.created_at)
+                when(task.created_at, app.timezone)
             };
             vec![
                 Cell::from(status),

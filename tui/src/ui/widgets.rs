@@ -26,9 +26,9 @@ pub fn money_style(cents: i64) -> Style {
     }
 }
 
-/// Timestamps in UTC, short: `06-03 14:05`.
-pub fn when(at: DateTime<Utc>) -> String {
-    at.format("%m-%d %H:%M").to_string()
+/// Timestamps in the company's zone (named in the status line), short: `06-03 14:05`.
+pub fn when(at: DateTime<Utc>, zone: chrono_tz::Tz) -> String {
+    at.with_timezone(&zone).format("%m-%d %H:%M").to_string()
 }
 
 /// A bordered block whose title says when the data is being refreshed.
