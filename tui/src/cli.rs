@@ -31,6 +31,12 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum ConfigCmd {
+    /// Print the path of the settings file (`config.toml`).
+    Path,
+}
+
+#[derive(Debug, Subcommand)]
 pub enum Cmd {
     /// Log in and remember the server and token.
     Login {
@@ -64,6 +70,9 @@ pub enum Cmd {
     CloseDay,
     /// List users (admin).
     Users,
+    /// Where the settings are.
+    #[command(subcommand)]
+    Config(ConfigCmd),
     /// Start a demo server in-process with users and a few days of history, and open the client.
     Demo {
         /// Whom to log in as: worker, accountant, manager or admin.
@@ -103,10 +112,6 @@ impl From<StatusArg> for TaskStatus {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Err(err) = crate::api::tls::init(cli.ca_cert.as_deref()) {
-        eprintln!("error: {err:#}");
-        return ExitCode::FAILURE;
-    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -140,6 +145,8 @@ fn explain(err: &anyhow::Error) -> String {
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let store = Store::from_env()?;
+    let settings = store.settings()?;
+    crate::api::tls::init(cli.ca_cert.as_deref().or(settings.ca_cert.as_deref()))?;
     let json = cli.json;
     let Some(command) = cli.command else {
         return open_client(store).await;
@@ -150,8 +157,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             username,
             password,
         } => {
-            let saved = store.load();
-            let server = server.unwrap_or_else(|| saved.server_or_default());
+            let server = match server {
+                Some(server) => server,
+                None => store.default_server()?,
+            };
             let password = match password {
                 Some(p) => p,
                 None => rpassword::prompt_password(format!("Password for {username}: "))
@@ -289,18 +298,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Cmd::Demo { login_as } => crate::demo::run(&login_as).await?,
+        Cmd::Config(ConfigCmd::Path) => println!("{}", store.path().display()),
     }
     Ok(())
 }
 
 /// A client with the remembered session.
 fn client(store: &Store) -> anyhow::Result<Client> {
-    let saved = store.load();
+    let saved = store.load()?;
     match saved.session() {
         Some(session) => Ok(Client::new(&session.server, Some(session.token))),
         None => bail!(
             "not logged in: run `ates login --server URL --username NAME` first (config: {})",
-            store.path().display()
+            store.session_path().display()
         ),
     }
 }
@@ -329,11 +339,11 @@ fn print_tasks(tasks: &[Task]) {
 
 /// The full-screen client, resuming the remembered session when there is one.
 pub async fn open_client(store: Store) -> anyhow::Result<()> {
-    let saved = store.load();
-    let today = chrono::Local::now().date_naive();
+    let saved = store.load()?;
+    let today = chrono::Utc::now().date_naive();
     let mut app = App::new(
         today,
-        &saved.server_or_default(),
+        &store.default_server()?,
         saved.username.as_deref().unwrap_or(""),
     );
     let initial = match saved.session() {

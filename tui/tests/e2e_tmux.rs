@@ -223,8 +223,8 @@ async fn a_worker_completes_a_task_and_a_manager_reshuffles_in_a_real_terminal()
     tmux.wait_for(&[&format!("Balance:      {}", money(after)), "reward"])
         .await;
     // The client remembered the session in the config dir.
-    let saved = std::fs::read_to_string(config.path().join("config.json")).expect("config saved");
-    assert!(saved.contains("\"username\": \"ann\""));
+    let saved = std::fs::read_to_string(config.path().join("session.toml")).expect("session saved");
+    assert!(saved.contains("username = \"ann\""), "{saved}");
     tmux.keys(&["q"]);
     drop(tmux);
 
