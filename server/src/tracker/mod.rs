@@ -122,6 +122,7 @@ impl Tracker {
         &self,
         status: Option<TaskStatus>,
         assignee: AssigneeFilter,
+        search: Option<String>,
         page: PageRequest,
     ) -> Result<Page<Task>> {
         let assignee = match assignee {
@@ -131,7 +132,14 @@ impl Tracker {
         let rows = self
             .db
             .read(move |conn| {
-                store::list_tasks(conn, status, assignee, page.after, page.fetch())
+                store::list_tasks(
+                    conn,
+                    status,
+                    assignee,
+                    search.as_deref(),
+                    page.after,
+                    page.fetch(),
+                )
                     .map_err(DbError::from)
             })
             .await?;

@@ -53,10 +53,16 @@ pub async fn list_tasks(
         })?),
     };
     let page = PageRequest::parse(filter.limit, filter.cursor.as_deref())?;
+    if filter.q.as_ref().is_some_and(|q| q.chars().count() > 200) {
+        return Err(Error::unprocessable(
+            "invalid_query",
+            "query parameter `q` must be at most 200 characters",
+        ));
+    }
     Ok(Json(
         state
             .tracker
-            .list_tasks(filter.status, assignee, page)
+            .list_tasks(filter.status, assignee, filter.q, page)
             .await?,
     ))
 }

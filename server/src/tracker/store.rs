@@ -207,12 +207,26 @@ pub fn list_tasks(
     conn: &Connection,
     status: Option<TaskStatus>,
     assignee: Option<Uuid>,
+    search: Option<&str>,
     before: Option<Uuid>,
     limit: i64,
 ) -> rusqlite::Result<Vec<Task>> {
     // Only the filters given become SQL, so SQLite can use the indexes for them.
     let mut clauses = Vec::new();
     let mut args: Vec<Box<dyn ToSql>> = Vec::new();
+    if let Some(search) = search.filter(|s| !s.is_empty()) {
+        // A substring of the title, the Jira id or the assignee's username; `%` and `_`
+        // are taken literally. SQLite's LIKE ignores case for ASCII letters.
+        let escaped = search
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        args.push(Box::new(format!("%{escaped}%")));
+        let n = args.len();
+        clauses.push(format!(
+            "(t.title LIKE ?{n} ESCAPE '\\' OR t.jira_id LIKE ?{n} ESCAPE '\\' OR u.username LIKE ?{n} ESCAPE '\\')"
+        ));
+    }
     if let Some(status) = status {
         args.push(Box::new(status.as_str()));
         clauses.push(format!("t.status = ?{}", args.len()));

@@ -116,7 +116,7 @@ impl World {
                 let page = PageRequest::parse(Some(500), None).unwrap();
                 let open = self
                     .tracker
-                    .list_tasks(Some(TaskStatus::Open), AssigneeFilter::Anyone, page)
+                    .list_tasks(Some(TaskStatus::Open), AssigneeFilter::Anyone, None, page)
                     .await
                     .unwrap()
                     .items;

@@ -220,3 +220,48 @@ async fn jira_ids_have_their_own_field() {
         (Some("UBERPOP-42"), Some("it breaks"))
     );
 }
+
+#[tokio::test]
+async fn the_board_searches_titles_jira_ids_and_assignees_on_the_server() {
+    let app = TestApp::spawn().await;
+    let ann = app.popug("annabel", Role::Worker).await;
+    for (title, jira) in [
+        ("Count the Seeds", None),
+        ("Polish beaks", Some("UBERPOP-7")),
+        ("100% done soon", None),
+    ] {
+        let (status, body) = app
+            .post(
+                "/api/v1/tasks",
+                &ann.token,
+                json!({"title": title, "jira_id": jira}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    let titles = |tasks: Vec<ates_shared::api::Task>| -> Vec<String> {
+        tasks.into_iter().map(|t| t.title).collect()
+    };
+    assert_eq!(
+        titles(app.all_tasks(&ann.token, "&q=seeds").await),
+        ["Count the Seeds"]
+    );
+    assert_eq!(
+        titles(app.all_tasks(&ann.token, "&q=uberpop").await),
+        ["Polish beaks"]
+    );
+    assert_eq!(
+        app.all_tasks(&ann.token, "&q=annab&status=open").await.len(),
+        3
+    );
+    // `%` is a character, not a wildcard.
+    assert_eq!(
+        titles(app.all_tasks(&ann.token, "&q=%25").await),
+        ["100% done soon"]
+    );
+    assert!(app.all_tasks(&ann.token, "&q=nothing").await.is_empty());
+    let (status, body) = app
+        .get(&format!("/api/v1/tasks?q={}", "x".repeat(201)), &ann.token)
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+}

@@ -69,6 +69,10 @@ pub struct ReshuffleResult {
 pub struct TaskFilter {
     /// `open` or `done`.
     pub status: Option<TaskStatus>,
+    /// Only tasks whose title, Jira id or assignee's username holds this text (any case
+    /// for ASCII letters); empty for all.
+    #[param(max_length = 200)]
+    pub q: Option<String>,
     /// `me` or a user id.
     #[param(
         pattern = r"^(me|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$"
