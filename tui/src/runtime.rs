@@ -91,7 +91,7 @@ impl Executor {
             }
             Command::Fetch { fetch, generation } => {
                 tokio::spawn(async move {
-                    let result = run_fetch(&client, fetch).await;
+                    let result = run_fetch(&client, fetch.clone()).await;
                     reply(Reply::Fetched {
                         fetch,
                         generation,
@@ -159,7 +159,10 @@ pub async fn run_fetch(client: &Client, fetch: Fetch) -> Result<Data, ApiError> 
                 })
                 .await?,
         ),
-        Fetch::Board => Data::Tasks(client.tasks(&TaskQuery::default()).await?),
+        Fetch::Board(query) => {
+            let (tasks, more) = client.board(&query).await?;
+            Data::Board { tasks, more }
+        }
         Fetch::Meta => Data::Meta(client.meta().await?),
         Fetch::OpenCount => {
             Data::Count(usize::try_from(client.task_counts().await?.open).unwrap_or(usize::MAX))

@@ -6,6 +6,7 @@ use ates_shared::Role;
 use ates_shared::api::{LoginResponse, ReshuffleResult, TaskStatus};
 use ates_tui::api::ApiError;
 use ates_tui::api::sse::StreamEvent;
+use ates_tui::app::event::BoardQuery;
 use ates_tui::app::remote::Remote;
 use ates_tui::app::state::{Live, Popup, Screen};
 use ates_tui::app::{App, Command, Data, Event, Fetch, Reply, Tab};
@@ -16,7 +17,7 @@ fn fetches(commands: &[Command]) -> Vec<Fetch> {
     commands
         .iter()
         .filter_map(|c| match c {
-            Command::Fetch { fetch, .. } => Some(*fetch),
+            Command::Fetch { fetch, .. } => Some(fetch.clone()),
             _ => None,
         })
         .collect()
@@ -32,6 +33,15 @@ fn fetched(fetch: Fetch, generation: u64, result: Result<Data, ApiError>) -> Rep
         generation,
         result,
     }
+}
+
+/// The board's first page with no filter, as asked for on arrival.
+fn board() -> Fetch {
+    Fetch::Board(BoardQuery {
+        status: None,
+        search: String::new(),
+        rows: ates_tui::app::state::BOARD_PAGE,
+    })
 }
 
 fn generation_of(commands: &[Command], wanted: Fetch) -> u64 {
@@ -355,7 +365,7 @@ fn a_change_in_the_shown_context_refreshes_the_screen_and_others_do_not() {
     app.update(ch('2'));
     app.board.tasks = Remote::loaded(board_tasks());
     let changed = |c: &str| Event::Stream(StreamEvent::Changed(c.into()));
-    assert_eq!(fetches(&app.update(changed("tracker"))), vec![Fetch::Board]);
+    assert_eq!(fetches(&app.update(changed("tracker"))), vec![board()]);
     assert!(app.update(changed("accounting")).is_empty());
 }
 
@@ -381,7 +391,7 @@ fn polling_runs_only_while_the_stream_is_down() {
 #[test]
 fn changes_faster_than_fetches_keep_one_fetch_in_flight_and_end_fresh() {
     let mut app = logged_in(Role::Manager);
-    let first = generation_of(&app.refresh(Tab::Board), Fetch::Board);
+    let first = generation_of(&app.refresh(Tab::Board), board());
     // Ten changes while the fetch is on its way: no new download starts.
     for _ in 0..10 {
         let more = app.update(Event::Stream(StreamEvent::Changed("tracker".into())));
@@ -390,14 +400,28 @@ fn changes_faster_than_fetches_keep_one_fetch_in_flight_and_end_fresh() {
     // Its reply is taken (never dropped as "old"), and exactly one more goes out.
     let after = reply(
         &mut app,
-        fetched(Fetch::Board, first, Ok(Data::Tasks(vec![]))),
+        fetched(
+            board(),
+            first,
+            Ok(Data::Board {
+                tasks: vec![],
+                more: false,
+            }),
+        ),
     );
     assert_eq!(app.board.tasks.data.as_ref().unwrap().len(), 0);
-    let second = generation_of(&after, Fetch::Board);
-    assert_eq!(fetches(&after), vec![Fetch::Board]);
+    let second = generation_of(&after, board());
+    assert_eq!(fetches(&after), vec![board()]);
     let settled = reply(
         &mut app,
-        fetched(Fetch::Board, second, Ok(Data::Tasks(board_tasks()))),
+        fetched(
+            board(),
+            second,
+            Ok(Data::Board {
+                tasks: board_tasks(),
+                more: false,
+            }),
+        ),
     );
     assert!(fetches(&settled).is_empty(), "nothing changed since");
     assert_eq!(app.board.tasks.data.as_ref().unwrap().len(), 6);
@@ -548,4 +572,73 @@ fn sigterm_quits_like_q() {
     let mut app = logged_in(Role::Worker);
     assert!(matches!(&app.update(Event::Terminate)[..], [Command::Quit]));
     assert!(app.quit);
+}
+
+#[test]
+fn the_board_asks_the_server_to_search_and_loads_more_rows_near_the_end() {
+    let mut app = logged_in(Role::Manager);
+    let first = generation_of(&app.refresh(Tab::Board), board());
+    // Many rows, more on the server.
+    let mut many = Vec::new();
+    for _ in 0..(ates_tui::app::state::BOARD_PAGE / 6) {
+        many.extend(board_tasks());
+    }
+    for (i, task) in many.iter_mut().enumerate() {
+        task.id = uuid::Uuid::from_u128(i as u128 + 1);
+    }
+    reply(
+        &mut app,
+        fetched(
+            board(),
+            first,
+            Ok(Data::Board {
+                tasks: many.clone(),
+                more: true,
+            }),
+        ),
+    );
+    // Scrolling to the end asks for another page, of the same filters.
+    let more = app.update(key(KeyCode::End));
+    let wanted = fetches(&more);
+    assert!(
+        matches!(&wanted[..], [Fetch::Board(q)] if q.rows == 2 * ates_tui::app::state::BOARD_PAGE),
+        "{wanted:?}"
+    );
+    let generation = generation_of(&more, wanted[0].clone());
+    reply(
+        &mut app,
+        fetched(
+            wanted[0].clone(),
+            generation,
+            Ok(Data::Board {
+                tasks: many,
+                more: false,
+            }),
+        ),
+    );
+    // A search goes to the server; typing fast keeps one request in flight and ends with
+    // exactly one more for the full text.
+    app.update(ch('/'));
+    let first_key = app.update(ch('n'));
+    assert!(
+        matches!(&fetches(&first_key)[..], [Fetch::Board(q)] if q.search == "n" && q.rows == ates_tui::app::state::BOARD_PAGE)
+    );
+    let generation = generation_of(&first_key, fetches(&first_key)[0].clone());
+    assert!(fetches(&typed(&mut app, "est")).is_empty(), "one in flight");
+    let after = reply(
+        &mut app,
+        fetched(
+            fetches(&first_key)[0].clone(),
+            generation,
+            Ok(Data::Board {
+                tasks: board_tasks(),
+                more: false,
+            }),
+        ),
+    );
+    assert!(
+        matches!(&fetches(&after)[..], [Fetch::Board(q)] if q.search == "nest"),
+        "{:?}",
+        fetches(&after)
+    );
 }

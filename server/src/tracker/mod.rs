@@ -140,7 +140,7 @@ impl Tracker {
                     page.after,
                     page.fetch(),
                 )
-                    .map_err(DbError::from)
+                .map_err(DbError::from)
             })
             .await?;
         Ok(page.page(rows, |t| t.id))

@@ -251,7 +251,9 @@ async fn the_board_searches_titles_jira_ids_and_assignees_on_the_server() {
         ["Polish beaks"]
     );
     assert_eq!(
-        app.all_tasks(&ann.token, "&q=annab&status=open").await.len(),
+        app.all_tasks(&ann.token, "&q=annab&status=open")
+            .await
+            .len(),
         3
     );
     // `%` is a character, not a wildcard.

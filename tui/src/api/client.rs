@@ -139,6 +139,34 @@ impl Client {
         self.post("/api/v1/auth/login", &body).await
     }
 
+    /// The board's first `query.rows` tasks, filtered and searched by the server, and
+    /// whether it has more.
+    pub async fn board(
+        &self,
+        query: &crate::app::event::BoardQuery,
+    ) -> Result<(Vec<Task>, bool), ApiError> {
+        let mut path = format!("/api/v1/tasks?q={}", encode(&query.search));
+        if let Some(status) = query.status {
+            path.push_str(&format!("&status={}", status.as_str()));
+        }
+        let mut tasks: Vec<Task> = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let want = query.rows.saturating_sub(tasks.len()).clamp(1, 500);
+            let mut url = format!("{path}&limit={want}");
+            if let Some(cursor) = &cursor {
+                url.push_str("&cursor=");
+                url.push_str(&encode(cursor));
+            }
+            let page: Page<Task> = self.get(&url).await?;
+            tasks.extend(page.items);
+            match page.next_cursor {
+                Some(next) if tasks.len() < query.rows => cursor = Some(next),
+                next => return Ok((tasks, next.is_some())),
+            }
+        }
+    }
+
     pub async fn meta(&self) -> Result<ates_shared::api::Meta, ApiError> {
         self.get("/api/v1/meta").await
     }

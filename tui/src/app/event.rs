@@ -30,11 +30,21 @@ pub enum Event {
     Terminate,
 }
 
-/// A piece of data a screen shows, fetched as a whole.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What the board asks the server for: its filters, and how many rows are wanted (a page
+/// more each time the selection nears the end of what is loaded).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BoardQuery {
+    pub status: Option<ates_shared::api::TaskStatus>,
+    /// Server-side search over titles, Jira ids and assignees; empty for all.
+    pub search: String,
+    pub rows: usize,
+}
+
+/// A piece of data a screen shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fetch {
     MyTasks,
-    Board,
+    Board(BoardQuery),
     MyAccount,
     Accounts,
     Log(Uuid),
@@ -69,6 +79,11 @@ pub struct AnalyticsView {
 #[derive(Debug, Clone)]
 pub enum Data {
     Tasks(Vec<Task>),
+    /// The first rows of the board; `more` when the server has more.
+    Board {
+        tasks: Vec<Task>,
+        more: bool,
+    },
     MyAccount(MyAccount),
     Accounts(Vec<Account>),
     Log(Vec<Entry>),

@@ -4,7 +4,9 @@ use super::command::Command;
 use super::event::Fetch;
 use super::form::FormKey;
 use super::selection::{Moved, Selection};
-use super::state::{App, Confirm, Flash, Pending, Popup, ROLE_NAMES, Screen, new_user_form};
+use super::state::{
+    App, BOARD_PAGE, Confirm, Flash, Pending, Popup, ROLE_NAMES, Screen, new_user_form,
+};
 use super::tabs::Tab;
 use ates_shared::Role;
 use ates_shared::api::{CreateUser, NewTask, TaskStatus, UpdateUser};
@@ -445,23 +447,37 @@ impl App {
             |&i| tasks[i].id,
             &key,
         ) {
+            if self.board.wants_more() {
+                self.board.rows += BOARD_PAGE;
+                return self.refetch_board();
+            }
             return Vec::new();
         }
         match key.code {
             KeyCode::Char('/') => {
                 self.board.searching = true;
+                Vec::new()
             }
             KeyCode::Char('f') => {
                 self.board.filter = self.board.filter.next();
+                self.board.selected.reset();
                 self.board.recompute();
+                self.refetch_board()
             }
-            KeyCode::Esc => {
+            KeyCode::Esc if !self.board.search.is_empty() => {
                 self.board.search.clear();
                 self.board.recompute();
+                self.refetch_board()
             }
-            _ => {}
+            _ => Vec::new(),
         }
-        Vec::new()
+    }
+
+    /// The board's filters changed (or more rows are wanted): ask the server again. While a
+    /// fetch is in flight this only owes one more, with the filters as they stand then.
+    fn refetch_board(&mut self) -> Vec<Command> {
+        let query = self.board.query();
+        self.fetch(Fetch::Board(query)).into_iter().collect()
     }
 
     fn search_key(&mut self, key: KeyEvent) -> Vec<Command> {
@@ -482,8 +498,9 @@ impl App {
             _ => return Vec::new(),
         }
         self.board.selected.reset();
+        self.board.rows = BOARD_PAGE;
         self.board.recompute();
-        Vec::new()
+        self.refetch_board()
     }
 
     fn new_task_key(&mut self, key: KeyEvent) -> Vec<Command> {

@@ -1,7 +1,7 @@
 //! Everything the client knows and shows.
 
 use super::command::{Command, Session};
-use super::event::{AnalyticsView, Fetch, SystemView};
+use super::event::{AnalyticsView, BoardQuery, Fetch, SystemView};
 use super::form::{Field, Form};
 use super::remote::Remote;
 use super::selection::Selection;
@@ -113,11 +113,19 @@ impl StatusFilter {
     }
 }
 
-/// The board of all tasks with its filter. `visible` is kept up to date on every change, so
-/// drawing 10k tasks never filters them again.
+/// Rows the board asks for at a time; another page is fetched as the selection nears the
+/// end of what is loaded.
+pub const BOARD_PAGE: usize = 200;
+
+/// The board: the server filters and searches, and sends the first `rows` tasks; a refresh
+/// asks for as many rows as are loaded, so 100k tasks never travel at once. `visible` is
+/// kept up to date on every change, so drawing never filters again.
 #[derive(Debug, Clone)]
 pub struct Board {
     pub tasks: Remote<Vec<Task>>,
+    /// The server has more rows than loaded.
+    pub more: bool,
+    pub rows: usize,
     pub filter: StatusFilter,
     pub search: String,
     pub searching: bool,
@@ -129,6 +137,8 @@ impl Default for Board {
     fn default() -> Self {
         Board {
             tasks: Remote::default(),
+            more: false,
+            rows: BOARD_PAGE,
             filter: StatusFilter::All,
             search: String::new(),
             searching: false,
@@ -139,6 +149,26 @@ impl Default for Board {
 }
 
 impl Board {
+    /// What to ask the server for now.
+    pub fn query(&self) -> BoardQuery {
+        BoardQuery {
+            status: match self.filter {
+                StatusFilter::All => None,
+                StatusFilter::Open => Some(TaskStatus::Open),
+                StatusFilter::Done => Some(TaskStatus::Done),
+            },
+            search: self.search.clone(),
+            rows: self.rows,
+        }
+    }
+
+    /// Whether the selection is close enough to the end of the loaded rows to load more.
+    pub fn wants_more(&self) -> bool {
+        self.more
+            && !self.tasks.loading
+            && self.selected.index + BOARD_PAGE / 4 >= self.visible.len()
+    }
+
     pub fn recompute(&mut self) {
         let needle = self.search.to_lowercase();
         let filter = self.filter;
@@ -350,7 +380,7 @@ impl App {
         let generation = self.generation;
         let started = match fetch {
             Fetch::MyTasks => self.my_tasks.begin(generation),
-            Fetch::Board => self.board.tasks.begin(generation),
+            Fetch::Board(_) => self.board.tasks.begin(generation),
             Fetch::MyAccount => self.account.begin(generation),
             Fetch::Accounts => self.accounts.begin(generation),
             Fetch::Log(_) => self.log.begin(generation),
@@ -370,6 +400,7 @@ impl App {
         Some(match fetch {
             Fetch::Log(_) => Fetch::Log(self.log_user.as_ref()?.id),
             Fetch::Analytics(_) => Fetch::Analytics(self.today),
+            Fetch::Board(_) => Fetch::Board(self.board.query()),
             other => other,
         })
     }
@@ -378,7 +409,7 @@ impl App {
     pub fn refresh(&mut self, tab: Tab) -> Vec<Command> {
         let fetches: Vec<Fetch> = match tab {
             Tab::MyTasks => vec![Fetch::MyTasks],
-            Tab::Board => vec![Fetch::Board],
+            Tab::Board => vec![Fetch::Board(self.board.query())],
             Tab::NewTask => vec![],
             Tab::MyAccount => vec![Fetch::MyAccount],
             Tab::Reshuffle => vec![Fetch::OpenCount],

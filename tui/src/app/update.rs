@@ -30,10 +30,7 @@ impl App {
             Event::Stream(stream) => self.on_stream(stream),
             Event::Resize => Vec::new(),
             Event::Clock(now) => self.on_clock(now),
-            Event::Paste(text) => {
-                self.on_paste(&text);
-                Vec::new()
-            }
+            Event::Paste(text) => self.on_paste(&text),
             Event::Terminate => {
                 self.quit = true;
                 vec![Command::Quit]
@@ -66,7 +63,7 @@ impl App {
 
     /// A paste goes into the text field being typed in, if any; elsewhere it is dropped
     /// (pasted text is never taken as key presses, so it cannot trigger actions).
-    fn on_paste(&mut self, text: &str) {
+    fn on_paste(&mut self, text: &str) -> Vec<Command> {
         use super::tabs::Tab;
         match self.screen {
             Screen::Login => self.login.paste(text),
@@ -83,10 +80,13 @@ impl App {
                     self.board.search = self.board.search.chars().take(200).collect();
                     self.board.selected.reset();
                     self.board.recompute();
+                    let query = self.board.query();
+                    return self.fetch(Fetch::Board(query)).into_iter().collect();
                 }
                 None => {}
             },
         }
+        Vec::new()
     }
 
     fn tab_loading(&self) -> bool {
@@ -320,7 +320,7 @@ impl App {
         generation: u64,
         result: Result<Data, ApiError>,
     ) -> Vec<Command> {
-        match fetch {
+        match fetch.clone() {
             Fetch::MyTasks => {
                 let result = expect_data!(result, Tasks).map(|mut tasks| {
                     App::set_my_tasks(&mut tasks);
@@ -330,12 +330,20 @@ impl App {
                 let tasks = self.my_tasks.data.as_deref().unwrap_or_default();
                 self.my_selected.sync(tasks, |t| t.id);
             }
-            Fetch::Board => {
+            Fetch::Board(_) => {
+                let result = result.and_then(|data| match data {
+                    Data::Board { tasks, more } => Ok((tasks, more)),
+                    other => Err(ApiError::Decode(format!("unexpected data {other:?}"))),
+                });
+                let more = result.as_ref().map(|(_, more)| *more).ok();
                 if self
                     .board
                     .tasks
-                    .accept(generation, expect_data!(result, Tasks))
+                    .accept(generation, result.map(|(tasks, _)| tasks))
                 {
+                    if let Some(more) = more {
+                        self.board.more = more;
+                    }
                     self.board.recompute();
                 }
             }
@@ -406,9 +414,9 @@ impl App {
         }
         // Changes came while this fetch was in flight: exactly one more, of the view as it
         // stands now.
-        let again = match fetch {
+        let again = match &fetch {
             Fetch::MyTasks => self.my_tasks.take_again(),
-            Fetch::Board => self.board.tasks.take_again(),
+            Fetch::Board(_) => self.board.tasks.take_again(),
             Fetch::MyAccount => self.account.take_again(),
             Fetch::Accounts => self.accounts.take_again(),
             Fetch::Log(_) => self.log.take_again(),

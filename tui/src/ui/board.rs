@@ -11,8 +11,14 @@ use ratatui::widgets::{Cell, Paragraph};
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let board = &app.board;
-    let total = board.tasks.data.as_ref().map_or(0, Vec::len);
-    let title = format!("Board: {} of {total} tasks", board.visible.len());
+    let title = if board.more {
+        format!(
+            "Board: {}+ tasks (more load as you scroll)",
+            board.visible.len()
+        )
+    } else {
+        format!("Board: {} tasks", board.visible.len())
+    };
     let Some(inner) = remote_state(
         frame,
         area,
