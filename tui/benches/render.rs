@@ -1,5 +1,7 @@
 //! Render cost of the board with 10k tasks at 160x48, and the client's memory after loading
-//! them. `cargo bench -p ates-tui --bench render`.
+//! them; then the board against a real server holding 100k tasks (`ATES_BENCH_BOARD_TASKS`):
+//! the first page, a page deep in the list, and server-side searches, as the client asks
+//! for them. `cargo bench -p ates-tui --bench render`.
 
 use ates_shared::Role;
 use ates_shared::api::{Page, Task, TaskStatus, User, UserRef};
@@ -128,4 +130,113 @@ fn main() {
         "  RSS: {before} KiB before loading, {after} KiB after loading {TASKS} tasks (+{} KiB)",
         after.saturating_sub(before)
     );
+    drop(app);
+
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(server_board());
+}
+
+/// The board as the client fetches it from a server holding many tasks.
+async fn server_board() {
+    use ates_shared::api::{CreateUser, NewTask};
+    use ates_tui::app::event::BoardQuery;
+    use ates_tui::demo::{ADMIN_PASSWORD, DemoClock, DemoServer};
+    let count: usize = std::env::var("ATES_BENCH_BOARD_TASKS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let server = DemoServer::start(DemoClock::new(chrono::Duration::zero()))
+        .await
+        .expect("server");
+    let admin = server.login("admin", ADMIN_PASSWORD).await.expect("admin");
+    admin
+        .create_user(&CreateUser {
+            username: "bench".into(),
+            password: "bench-password".into(),
+            full_name: "Bench".into(),
+            email: "bench@popug.inc".into(),
+            role: Role::Worker,
+        })
+        .await
+        .expect("worker");
+    server.settle(&admin).await.expect("settled");
+    let worker = server
+        .login("bench", "bench-password")
+        .await
+        .expect("login");
+    let started = Instant::now();
+    let mut set = tokio::task::JoinSet::new();
+    for lane in 0..32 {
+        let worker = worker.clone();
+        set.spawn(async move {
+            for i in (lane..count).step_by(32) {
+                worker
+                    .create_task(&NewTask {
+                        title: format!("Task number {i} for the popugs"),
+                        jira_id: (i % 3 == 0).then(|| format!("UBERPOP-{i}")),
+                        description: None,
+                    })
+                    .await
+                    .expect("task");
+            }
+        });
+    }
+    while set.join_next().await.is_some() {}
+    println!(
+        "\nboard against a server with {count} tasks (created in {:.1} s):",
+        started.elapsed().as_secs_f64()
+    );
+    let median = |mut times: Vec<Duration>| {
+        times.sort();
+        times[times.len() / 2]
+    };
+    for (what, query) in [
+        (
+            "first page (200 rows)",
+            BoardQuery {
+                status: None,
+                search: String::new(),
+                rows: 200,
+            },
+        ),
+        (
+            "open tasks, 1000 rows deep",
+            BoardQuery {
+                status: Some(TaskStatus::Open),
+                search: String::new(),
+                rows: 1000,
+            },
+        ),
+        (
+            "search \"number 4242\"",
+            BoardQuery {
+                status: None,
+                search: "number 4242".into(),
+                rows: 200,
+            },
+        ),
+        (
+            "search \"uberpop-99\"",
+            BoardQuery {
+                status: None,
+                search: "uberpop-99".into(),
+                rows: 200,
+            },
+        ),
+    ] {
+        let mut times = Vec::new();
+        let mut rows = 0;
+        for _ in 0..9 {
+            let started = Instant::now();
+            let (tasks, _) = worker.board(&query).await.expect("board");
+            times.push(started.elapsed());
+            rows = tasks.len();
+        }
+        println!("  {what}: median {:?} ({rows} rows)", median(times));
+    }
+    println!(
+        "  client RSS: {} KiB (the server runs in the same process)",
+        rss_kib()
+    );
+    server.stop().await.expect("stop");
 }

@@ -48,6 +48,14 @@ pub fn migrations() -> Migrations<'static> {
              ALTER TABLE users ADD COLUMN access_version INTEGER NOT NULL DEFAULT 0;",
         ),
         M::up(crate::events::tables::DEAD_LETTER_RESOLUTION),
+        // Lists are newest first: with the id in the index a page is an index range, not
+        // a sort of every matching task (1000 open tasks out of 100k: 207 ms before).
+        M::up(
+            "DROP INDEX tasks_by_assignee;
+             CREATE INDEX tasks_by_assignee ON tasks (assignee_id, id);
+             DROP INDEX tasks_by_status;
+             CREATE INDEX tasks_by_status ON tasks (status, id);",
+        ),
     ])
 }
 
