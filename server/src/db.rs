@@ -17,8 +17,11 @@ use tokio::sync::{oneshot, watch};
 
 /// How many queued write jobs may share one transaction.
 const MAX_JOBS_PER_COMMIT: usize = 256;
-/// Read connections kept open when idle.
-const MAX_IDLE_READERS: usize = 8;
+/// Reads running at once on one database, each on a blocking thread with a pooled
+/// connection. More wait for a turn: 64 concurrent readers once meant ~190 threads and
+/// connections opened and closed per request (their page caches and prepared statements
+/// lost), at a few percent of the framework's throughput.
+const MAX_READERS: usize = 8;
 /// Page cache of the writer connection, in KiB. Large transactions (a reshuffle touches
 /// hundreds of thousands of rows) otherwise spill dirty pages to the WAL mid-transaction,
 /// which more than doubled a 100k-task reshuffle's time.
@@ -93,6 +96,9 @@ struct Inner {
     path: PathBuf,
     writer: Mutex<mpsc::Sender<WriteJob>>,
     readers: Mutex<Vec<Connection>>,
+    /// One permit per reader: bounds the blocking threads and keeps every read on a
+    /// pooled connection.
+    read_turns: Arc<tokio::sync::Semaphore>,
     commits: watch::Sender<u64>,
 }
 
@@ -116,6 +122,7 @@ impl Db {
                 path,
                 writer: Mutex::new(tx),
                 readers: Mutex::new(Vec::new()),
+                read_turns: Arc::new(tokio::sync::Semaphore::new(MAX_READERS)),
                 commits,
             }),
         };
@@ -226,10 +233,20 @@ impl Db {
         T: Send + 'static,
         E: From<DbError> + Send + 'static,
     {
-        let db = self.clone();
-        tokio::task::spawn_blocking(move || db.read_blocking(f))
+        let turn = self
+            .inner
+            .read_turns
+            .clone()
+            .acquire_owned()
             .await
-            .map_err(|_| E::from(DbError::Panicked))?
+            .map_err(|_| E::from(DbError::Panicked))?;
+        let db = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let _turn = turn;
+            db.read_blocking(f)
+        })
+        .await
+        .map_err(|_| E::from(DbError::Panicked))?
     }
 
     /// [`Db::read`] for code already on a blocking thread (CLI, benchmarks).
@@ -250,7 +267,7 @@ impl Db {
         };
         let result = f(&conn);
         let mut pool = self.inner.readers.lock().expect("reader pool lock");
-        if pool.len() < MAX_IDLE_READERS {
+        if pool.len() < MAX_READERS {
             pool.push(conn);
         }
         result
