@@ -372,6 +372,7 @@ async fn post_tasks(requests: usize, clients: usize) -> anyhow::Result<()> {
         let (base, token) = (base.clone(), token.clone());
         let share = requests / clients + usize::from(c < requests % clients);
         set.spawn(async move {
+            let _ = rustls::crypto::ring::default_provider().install_default();
             let client = reqwest::Client::new();
             for i in 0..share {
                 let resp = client

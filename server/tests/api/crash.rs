@@ -161,7 +161,7 @@ async fn books_stay_whole_through_sigkills_in_the_middle_of_work() {
     println!("crash campaign: {rounds} rounds, ATES_CRASH_SEED={seed}");
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     let dir = tempfile::tempdir().unwrap();
-    let client = reqwest::Client::new();
+    let client = crate::helpers::http_client();
 
     let server = Server::start(dir.path(), &client).await;
     let admin = login(&client, &server.base, "admin", ADMIN_PASSWORD).await;

@@ -32,6 +32,13 @@ pub struct Popug {
     pub token: String,
 }
 
+/// An HTTP client for the tests. In a workspace build reqwest carries rustls (the terminal
+/// client's `https://`), which needs a crypto provider installed before a client is built.
+pub fn http_client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}
+
 impl TestApp {
     pub async fn spawn() -> TestApp {
         Self::spawn_in(
@@ -67,7 +74,7 @@ impl TestApp {
         }));
         let mut test = TestApp {
             base,
-            client: reqwest::Client::new(),
+            client: http_client(),
             admin: String::new(),
             state,
             dir: Some(dir),
