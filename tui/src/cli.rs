@@ -340,12 +340,14 @@ fn print_tasks(tasks: &[Task]) {
 /// The full-screen client, resuming the remembered session when there is one.
 pub async fn open_client(store: Store) -> anyhow::Result<()> {
     let saved = store.load()?;
+    let keymap = store.keymap()?;
     let today = chrono::Utc::now().date_naive();
     let mut app = App::new(
         today,
         &store.default_server()?,
         saved.username.as_deref().unwrap_or(""),
     );
+    app.keymap = keymap;
     let initial = match saved.session() {
         Some(session) => app.resume(session),
         None => Vec::new(),

@@ -12,6 +12,7 @@
 use crate::app::Session;
 use anyhow::Context as _;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -25,6 +26,26 @@ pub struct Settings {
     pub server: Option<String>,
     /// A PEM file of extra CA certificates for `https://` servers (like `--ca-cert`).
     pub ca_cert: Option<PathBuf>,
+    /// Key bindings: `"<screen>.<action>" = "key"` or `["key", ...]` (see `app::keymap`).
+    #[serde(default)]
+    pub keys: BTreeMap<String, toml::Spanned<KeyList>>,
+}
+
+/// One key or several.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum KeyList {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl KeyList {
+    fn keys(&self) -> Vec<String> {
+        match self {
+            KeyList::One(key) => vec![key.clone()],
+            KeyList::Many(keys) => keys.clone(),
+        }
+    }
 }
 
 /// `session.toml`.
@@ -79,6 +100,31 @@ impl Store {
     /// Your settings; none when the file does not exist.
     pub fn settings(&self) -> anyhow::Result<Settings> {
         read_toml(&self.path())
+    }
+
+    /// The vim preset with your `[keys]` applied; a wrong entry stops the client, naming
+    /// its line.
+    pub fn keymap(&self) -> anyhow::Result<crate::app::keymap::Keymap> {
+        let settings = self.settings()?;
+        let overrides: BTreeMap<String, Vec<String>> = settings
+            .keys
+            .iter()
+            .map(|(name, keys)| (name.clone(), keys.get_ref().keys()))
+            .collect();
+        crate::app::keymap::Keymap::vim()
+            .with_overrides(&overrides)
+            .map_err(|(entry, message)| {
+                let line = settings
+                    .keys
+                    .get(&entry)
+                    .and_then(|spanned| {
+                        let text = std::fs::read_to_string(self.path()).ok()?;
+                        let start = spanned.span().start.min(text.len());
+                        Some(text[..start].matches('\n').count() + 1)
+                    })
+                    .unwrap_or(0);
+                anyhow::anyhow!("{} line {line}: {message}", self.path().display())
+            })
     }
 
     /// The server to use when none is named: the settings', the remembered one, the default.
@@ -213,6 +259,38 @@ mod tests {
         assert!(
             store.remember(None).is_err(),
             "a broken file is not overwritten unseen"
+        );
+    }
+
+    #[test]
+    fn key_bindings_come_from_the_settings_and_a_wrong_one_names_its_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::at(dir.path());
+        std::fs::write(
+            store.path(),
+            "[keys]\n\"my_tasks.complete\" = \"x\"\n\"global.quit\" = [\"q\", \"Ctrl-q\"]\n",
+        )
+        .unwrap();
+        let keymap = store.keymap().unwrap();
+        assert_eq!(
+            keymap
+                .key_for(
+                    crate::app::Tab::MyTasks,
+                    true,
+                    crate::app::keymap::Action::Complete
+                )
+                .as_deref(),
+            Some("x")
+        );
+        std::fs::write(
+            store.path(),
+            "server = \"http://h:1\"\n[keys]\n\"board.serch\" = \"s\"\n",
+        )
+        .unwrap();
+        let error = store.keymap().unwrap_err().to_string();
+        assert!(
+            error.contains("line 3") && error.contains("board.serch"),
+            "{error}"
         );
     }
 

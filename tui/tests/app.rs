@@ -642,3 +642,41 @@ fn the_board_asks_the_server_to_search_and_loads_more_rows_near_the_end() {
         fetches(&after)
     );
 }
+
+#[test]
+fn a_rebound_key_is_the_one_that_acts_and_the_one_the_hints_show() {
+    use std::collections::BTreeMap;
+    let mut app = logged_in(Role::Worker);
+    let mut keys = BTreeMap::new();
+    keys.insert("my_tasks.complete".to_owned(), vec!["x".to_owned()]);
+    app.keymap = ates_tui::app::keymap::Keymap::vim()
+        .with_overrides(&keys)
+        .unwrap();
+    app.my_tasks = Remote::loaded(my_tasks());
+    assert!(app.update(ch('c')).is_empty());
+    assert!(app.popup.is_none(), "c no longer completes");
+    app.update(ch('x'));
+    assert!(matches!(app.popup, Some(Popup::Confirm(_))));
+    let hints = ates_tui::app::help::hints(&app);
+    assert_eq!(hints.first(), Some(&("x".to_owned(), "complete")));
+}
+
+#[test]
+fn the_help_narrows_as_you_type_after_a_slash() {
+    let mut app = logged_in(Role::Admin);
+    app.switch_to(Tab::Users);
+    app.update(ch('?'));
+    let all = ates_tui::app::help::bindings(&app).len();
+    app.update(ch('/'));
+    typed(&mut app, "role");
+    let found = ates_tui::app::help::bindings(&app);
+    assert!(found.len() < all);
+    assert!(
+        found.iter().any(|(k, w)| k == "e" && w.contains("role")),
+        "{found:?}"
+    );
+    app.update(key(KeyCode::Enter));
+    assert_eq!(app.popup, Some(Popup::Help), "still open, filter kept");
+    app.update(key(KeyCode::Esc));
+    assert!(app.popup.is_none());
+}

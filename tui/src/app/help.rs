@@ -1,27 +1,15 @@
-//! The keys of each screen: the help overlay and the footer read them from here, so what
-//! the screen says and what the keys do cannot drift apart.
+//! The `?` help and the key-hint bar, both read from the keymap (the same table the keys
+//! are handled by), so what the screen says and what the keys do cannot drift apart.
 
+use super::keymap::Action;
 use super::state::{App, Popup, Screen};
 use super::tabs::Tab;
 
-pub type Binding = (&'static str, &'static str);
+/// (keys, what they do).
+pub type Binding = (String, String);
 
-const GLOBAL: &[Binding] = &[
-    ("1-9", "switch screen"),
-    ("Tab/S-Tab", "next / previous screen"),
-    ("r", "refresh"),
-    ("?", "this help"),
-    ("q", "quit"),
-    ("Ctrl-C", "quit from anywhere"),
-];
-
-const LIST: &[Binding] = &[
-    ("j/k ↑/↓", "move"),
-    ("PgUp/PgDn", "move a page"),
-    ("g/G Home/End", "first / last"),
-];
-
-const FORM: &[Binding] = &[
+/// Editing keys of text forms (fixed: they are typing, not commands).
+const FORM: &[(&str, &str)] = &[
     ("Tab/↓ ↑", "next / previous field"),
     ("Enter", "next field; on the last one, submit"),
     ("Ctrl-S", "submit"),
@@ -30,57 +18,67 @@ const FORM: &[Binding] = &[
     ("Esc", "stop editing"),
 ];
 
-/// The keys of what is on screen now, most specific first.
+fn fixed(list: &[(&str, &str)]) -> Vec<Binding> {
+    list.iter()
+        .map(|(k, w)| ((*k).to_owned(), (*w).to_owned()))
+        .collect()
+}
+
+/// The keys of what is on screen now, most specific first, narrowed by the help's filter.
 pub fn bindings(app: &App) -> Vec<Binding> {
-    let mut keys: Vec<Binding> = Vec::new();
-    match app.screen {
+    let all = match app.screen {
         Screen::Login => {
-            keys.extend_from_slice(FORM);
-            keys.push(("Esc", "quit"));
-            return keys;
+            let mut keys = fixed(FORM);
+            keys.push(("Esc".into(), "quit".into()));
+            keys
         }
-        Screen::Resuming => return vec![("q", "quit")],
-        Screen::Main => {}
+        Screen::Resuming => vec![("q".into(), "quit".into())],
+        Screen::Main if matches!(app.popup, Some(Popup::NewUser(_))) => fixed(FORM),
+        Screen::Main => {
+            let mut keys: Vec<Binding> = app
+                .keymap
+                .for_screen(app.tab, app.tab.has_list())
+                .into_iter()
+                .map(|b| (b.keys_label(), b.help.to_owned()))
+                .collect();
+            if app.tab == Tab::NewTask {
+                keys.extend(fixed(FORM));
+            }
+            keys.push(("1-9".into(), "switch screen".into()));
+            keys
+        }
+    };
+    let needle = app.help_filter.to_lowercase();
+    all.into_iter()
+        .filter(|(k, w)| {
+            needle.is_empty()
+                || k.to_lowercase().contains(&needle)
+                || w.to_lowercase().contains(&needle)
+        })
+        .collect()
+}
+
+/// The always-visible hints: the screen's own actions first, then help and quit.
+pub fn hints(app: &App) -> Vec<(String, &'static str)> {
+    if app.screen != Screen::Main {
+        return Vec::new();
     }
-    if let Some(Popup::NewUser(_)) = app.popup {
-        keys.extend_from_slice(FORM);
-        return keys;
+    let keymap = &app.keymap;
+    let has_list = app.tab.has_list();
+    let mut hints: Vec<(String, &'static str)> = keymap
+        .for_screen(app.tab, has_list)
+        .into_iter()
+        .filter(|b| matches!(b.scope, super::keymap::Scope::Screen(_)))
+        .filter_map(|b| Some((b.keys.first()?.label(), b.name)))
+        .collect();
+    for (action, name) in [
+        (Action::Help, "help"),
+        (Action::Quit, "quit"),
+        (Action::Refresh, "refresh"),
+    ] {
+        if let Some(key) = keymap.key_for(app.tab, has_list, action) {
+            hints.push((key, name));
+        }
     }
-    match app.tab {
-        Tab::MyTasks => {
-            keys.push(("c/Enter", "complete the selected task (asks first: y/n)"));
-            keys.extend_from_slice(LIST);
-        }
-        Tab::Board => {
-            keys.push(("/", "search title, jira id, assignee"));
-            keys.push(("f", "filter: all / open / done"));
-            keys.push(("Esc", "clear the search"));
-            keys.extend_from_slice(LIST);
-        }
-        Tab::NewTask => {
-            keys.push(("Enter/i", "start typing"));
-            keys.extend_from_slice(FORM);
-        }
-        Tab::MyAccount => {}
-        Tab::Reshuffle => keys.push(("Enter", "reshuffle all open tasks (asks first)")),
-        Tab::Accounts => {
-            keys.push(("Enter", "show the selected account's audit log"));
-            keys.push(("c", "close the day (asks first)"));
-            keys.extend_from_slice(LIST);
-        }
-        Tab::Earnings => keys.push(("c", "close the day (asks first)")),
-        Tab::Users => {
-            keys.push(("n", "new user"));
-            keys.push(("e", "change the role"));
-            keys.push(("d", "deactivate / reactivate (asks first)"));
-            keys.extend_from_slice(LIST);
-        }
-        Tab::Events => {
-            keys.push(("Enter", "replay the selected dead letter (asks first)"));
-            keys.extend_from_slice(LIST);
-        }
-        Tab::Analytics => {}
-    }
-    keys.extend_from_slice(GLOBAL);
-    keys
+    hints
 }

@@ -3,6 +3,7 @@
 use super::command::Command;
 use super::event::Fetch;
 use super::form::FormKey;
+use super::keymap::Action;
 use super::selection::{Moved, Selection};
 use super::state::{
     App, BOARD_PAGE, Confirm, Flash, Pending, Popup, ROLE_NAMES, Screen, new_user_form,
@@ -31,19 +32,34 @@ pub fn navigate(selected: &mut usize, len: usize, key: &KeyEvent) -> bool {
     true
 }
 
-/// Moves a list's selection; returns whether the key was a movement.
+/// Where a movement action takes a selection in a list of `len`; `None` for other actions.
+pub fn step(selected: usize, len: usize, action: Action) -> Option<usize> {
+    let last = len.saturating_sub(1);
+    Some(match action {
+        Action::Down => selected.saturating_add(1).min(last),
+        Action::Up => selected.saturating_sub(1),
+        Action::PageDown => selected.saturating_add(PAGE).min(last),
+        Action::PageUp => selected.saturating_sub(PAGE),
+        Action::Top => 0,
+        Action::Bottom => last,
+        _ => return None,
+    })
+}
+
+/// Moves a list's selection; returns whether the action was a movement.
 pub fn navigate_list<T>(
     selection: &mut Selection,
     items: &[T],
     id_of: impl Fn(&T) -> uuid::Uuid,
-    key: &KeyEvent,
+    action: Action,
 ) -> bool {
-    let mut index = selection.index;
-    if !navigate(&mut index, items.len(), key) {
-        return false;
+    match step(selection.index, items.len(), action) {
+        Some(index) => {
+            selection.select(index, items, id_of);
+            true
+        }
+        None => false,
     }
-    selection.select(index, items, id_of);
-    true
 }
 
 impl App {
@@ -115,12 +131,7 @@ impl App {
         };
         match popup {
             Popup::Help => {
-                if !matches!(
-                    key.code,
-                    KeyCode::Char('?') | KeyCode::Esc | KeyCode::Char('q') | KeyCode::Enter
-                ) {
-                    self.popup = Some(Popup::Help);
-                }
+                self.help_key(key);
                 Vec::new()
             }
             Popup::Confirm(confirm) => match key.code {
@@ -219,6 +230,40 @@ impl App {
         }
     }
 
+    /// The help overlay: `/` narrows it as you type; `?`, `q`, `Esc` or `Enter` close it.
+    fn help_key(&mut self, key: KeyEvent) {
+        if self.help_filtering {
+            match key.code {
+                KeyCode::Enter => self.help_filtering = false,
+                KeyCode::Esc => {
+                    self.help_filtering = false;
+                    self.help_filter.clear();
+                }
+                KeyCode::Backspace => {
+                    self.help_filter.pop();
+                }
+                KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                    if self.help_filter.chars().count() < 40 {
+                        self.help_filter.push(c);
+                    }
+                }
+                _ => {}
+            }
+            self.popup = Some(Popup::Help);
+            return;
+        }
+        match key.code {
+            KeyCode::Char('/') => {
+                self.help_filtering = true;
+                self.popup = Some(Popup::Help);
+            }
+            KeyCode::Char('?') | KeyCode::Esc | KeyCode::Char('q') | KeyCode::Enter => {
+                self.help_filter.clear();
+            }
+            _ => self.popup = Some(Popup::Help),
+        }
+    }
+
     fn confirmed(&mut self, action: Pending) -> Vec<Command> {
         match action {
             Pending::Reshuffle => {
@@ -274,24 +319,32 @@ impl App {
         if self.tab == Tab::Board && self.board.searching {
             return self.search_key(key);
         }
-        match key.code {
-            KeyCode::Char('q') => return self.quit(),
-            KeyCode::Char('?') => {
+        if let KeyCode::Char(d @ '1'..='9') = key.code
+            && !key.modifiers.contains(KeyModifiers::CONTROL)
+        {
+            let index = d as usize - '1' as usize;
+            return match self.tabs.get(index).copied() {
+                Some(tab) => self.switch_to(tab),
+                None => Vec::new(),
+            };
+        }
+        // Everything else goes through the keymap: an unbound key does nothing.
+        let Some(action) = self.keymap.action(self.tab, self.tab.has_list(), &key) else {
+            return Vec::new();
+        };
+        match action {
+            Action::Quit => return self.quit(),
+            Action::Help => {
                 self.popup = Some(Popup::Help);
+                self.help_filter.clear();
+                self.help_filtering = false;
                 return Vec::new();
             }
-            KeyCode::Char('r') | KeyCode::F(5) => return self.refresh(self.tab),
-            KeyCode::Char(d @ '1'..='9') => {
-                let index = d as usize - '1' as usize;
-                return match self.tabs.get(index).copied() {
-                    Some(tab) => self.switch_to(tab),
-                    None => Vec::new(),
-                };
-            }
-            KeyCode::Tab | KeyCode::BackTab => {
+            Action::Refresh => return self.refresh(self.tab),
+            Action::NextScreen | Action::PrevScreen => {
                 let len = self.tabs.len().max(1);
                 let at = self.tabs.iter().position(|t| *t == self.tab).unwrap_or(0);
-                let next = if key.code == KeyCode::Tab {
+                let next = if action == Action::NextScreen {
                     (at + 1) % len
                 } else {
                     (at + len - 1) % len
@@ -304,17 +357,17 @@ impl App {
             _ => {}
         }
         match self.tab {
-            Tab::MyTasks => self.my_tasks_key(key),
-            Tab::Board => self.board_key(key),
+            Tab::MyTasks => self.my_tasks_key(action),
+            Tab::Board => self.board_key(action),
             Tab::NewTask => {
-                if matches!(key.code, KeyCode::Enter | KeyCode::Char('i')) {
+                if action == Action::Edit {
                     self.new_task_editing = true;
                 }
                 Vec::new()
             }
             Tab::MyAccount | Tab::Analytics => Vec::new(),
-            Tab::Reshuffle => match key.code {
-                KeyCode::Enter | KeyCode::Char('s') if !self.reshuffling => {
+            Tab::Reshuffle => match action {
+                Action::Reshuffle if !self.reshuffling => {
                     // Count first, so the confirmation can say how many tasks move.
                     self.confirm_after_count = true;
                     self.fetch(Fetch::OpenCount).into_iter().collect()
@@ -323,11 +376,11 @@ impl App {
             },
             Tab::Accounts => {
                 let accounts = self.accounts.data.as_deref().unwrap_or_default();
-                if navigate_list(&mut self.accounts_selected, accounts, |a| a.user.id, &key) {
+                if navigate_list(&mut self.accounts_selected, accounts, |a| a.user.id, action) {
                     return Vec::new();
                 }
-                match key.code {
-                    KeyCode::Enter => {
+                match action {
+                    Action::ShowLog => {
                         match self.accounts_selected.for_action(accounts, |a| a.user.id) {
                             Err(Moved) => {
                                 self.flash = Flash::error(Moved::MESSAGE);
@@ -343,25 +396,25 @@ impl App {
                             Ok(None) => Vec::new(),
                         }
                     }
-                    KeyCode::Char('c') => self.ask_close_day(),
+                    Action::CloseDay => self.ask_close_day(),
                     _ => Vec::new(),
                 }
             }
-            Tab::Earnings => match key.code {
-                KeyCode::Char('c') => self.ask_close_day(),
+            Tab::Earnings => match action {
+                Action::CloseDay => self.ask_close_day(),
                 _ => Vec::new(),
             },
-            Tab::Users => self.users_key(key),
+            Tab::Users => self.users_key(action),
             Tab::Events => {
                 let letters = self
                     .system
                     .data
                     .as_ref()
                     .map_or(&[][..], |s| &s.dead_letters[..]);
-                if navigate_list(&mut self.dead_selected, letters, |d| d.id, &key) {
+                if navigate_list(&mut self.dead_selected, letters, |d| d.id, action) {
                     return Vec::new();
                 }
-                if key.code == KeyCode::Enter {
+                if action == Action::Replay {
                     let letter = match self.dead_selected.for_action(letters, |d| d.id) {
                         Err(Moved) => {
                             self.flash = Flash::error(Moved::MESSAGE);
@@ -403,12 +456,12 @@ impl App {
         Vec::new()
     }
 
-    fn my_tasks_key(&mut self, key: KeyEvent) -> Vec<Command> {
+    fn my_tasks_key(&mut self, action: Action) -> Vec<Command> {
         let tasks = self.my_tasks.data.as_deref().unwrap_or_default();
-        if navigate_list(&mut self.my_selected, tasks, |t| t.id, &key) {
+        if navigate_list(&mut self.my_selected, tasks, |t| t.id, action) {
             return Vec::new();
         }
-        if !matches!(key.code, KeyCode::Char('c') | KeyCode::Enter) {
+        if action != Action::Complete {
             return Vec::new();
         }
         // The task the selection holds by id: the one drawn as selected, never whatever
@@ -439,13 +492,13 @@ impl App {
         Vec::new()
     }
 
-    fn board_key(&mut self, key: KeyEvent) -> Vec<Command> {
+    fn board_key(&mut self, action: Action) -> Vec<Command> {
         let tasks = self.board.tasks.data.as_deref().unwrap_or_default();
         if navigate_list(
             &mut self.board.selected,
             &self.board.visible,
             |&i| tasks[i].id,
-            &key,
+            action,
         ) {
             if self.board.wants_more() {
                 self.board.rows += BOARD_PAGE;
@@ -453,18 +506,18 @@ impl App {
             }
             return Vec::new();
         }
-        match key.code {
-            KeyCode::Char('/') => {
+        match action {
+            Action::Search => {
                 self.board.searching = true;
                 Vec::new()
             }
-            KeyCode::Char('f') => {
+            Action::Filter => {
                 self.board.filter = self.board.filter.next();
                 self.board.selected.reset();
                 self.board.recompute();
                 self.refetch_board()
             }
-            KeyCode::Esc if !self.board.search.is_empty() => {
+            Action::ClearSearch if !self.board.search.is_empty() => {
                 self.board.search.clear();
                 self.board.recompute();
                 self.refetch_board()
@@ -531,20 +584,20 @@ impl App {
         }
     }
 
-    fn users_key(&mut self, key: KeyEvent) -> Vec<Command> {
+    fn users_key(&mut self, action: Action) -> Vec<Command> {
         let users = self.users.data.as_deref().unwrap_or_default();
-        if navigate_list(&mut self.users_selected, users, |u| u.id, &key) {
+        if navigate_list(&mut self.users_selected, users, |u| u.id, action) {
             return Vec::new();
         }
-        if matches!(key.code, KeyCode::Char('e') | KeyCode::Char('d'))
+        if matches!(action, Action::ChangeRole | Action::ToggleActive)
             && self.users_selected.for_action(users, |u| u.id) == Err(Moved)
         {
             self.flash = Flash::error(Moved::MESSAGE);
             return Vec::new();
         }
-        match key.code {
-            KeyCode::Char('n') => self.popup = Some(Popup::NewUser(new_user_form())),
-            KeyCode::Char('e') => {
+        match action {
+            Action::NewUser => self.popup = Some(Popup::NewUser(new_user_form())),
+            Action::ChangeRole => {
                 if let Some(user) = self.selected_user() {
                     let selected = ROLE_NAMES
                         .iter()
@@ -557,7 +610,7 @@ impl App {
                     });
                 }
             }
-            KeyCode::Char('d') => {
+            Action::ToggleActive => {
                 if let Some(user) = self.selected_user() {
                     let active = !user.active;
                     let text = if active {

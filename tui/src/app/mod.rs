@@ -6,6 +6,7 @@ pub mod command;
 pub mod event;
 pub mod form;
 pub mod help;
+pub mod keymap;
 pub mod keys;
 pub mod remote;
 pub mod selection;

@@ -242,6 +242,11 @@ pub struct App {
     pub reshuffling: bool,
 
     pub popup: Option<Popup>,
+    /// What the `?` help is narrowed to (typed after `/` in it), and whether typing goes there.
+    pub help_filter: String,
+    pub help_filtering: bool,
+    /// Which key does what (the vim preset unless `config.toml` changes it).
+    pub keymap: super::keymap::Keymap,
     pub flash: Option<Flash>,
     pub live: Live,
     generation: u64,
@@ -321,6 +326,9 @@ impl App {
             confirm_after_count: false,
             reshuffling: false,
             popup: None,
+            help_filter: String::new(),
+            help_filtering: false,
+            keymap: super::keymap::Keymap::default(),
             flash: None,
             live: Live::Off,
             generation: 0,
@@ -363,8 +371,9 @@ impl App {
                 self.login.value("username").to_owned(),
             ),
         };
-        let today = self.today;
+        let (today, keymap) = (self.today, self.keymap.clone());
         *self = App::new(today, &server, &username);
+        self.keymap = keymap;
         self.login_note = note;
         vec![Command::SetSession(None)]
     }

@@ -32,6 +32,30 @@ impl Tab {
         }
     }
 
+    /// The screen's name in `config.toml`'s `[keys]` (`my_tasks.complete`).
+    pub fn config_name(self) -> &'static str {
+        match self {
+            Tab::MyTasks => "my_tasks",
+            Tab::Board => "board",
+            Tab::NewTask => "new_task",
+            Tab::MyAccount => "account",
+            Tab::Reshuffle => "reshuffle",
+            Tab::Accounts => "accounts",
+            Tab::Earnings => "earnings",
+            Tab::Users => "users",
+            Tab::Events => "events",
+            Tab::Analytics => "analytics",
+        }
+    }
+
+    /// Whether the screen shows a list the movement keys move in.
+    pub fn has_list(self) -> bool {
+        matches!(
+            self,
+            Tab::MyTasks | Tab::Board | Tab::Accounts | Tab::Users | Tab::Events
+        )
+    }
+
     /// The contexts whose changes make this screen's data stale.
     pub fn contexts(self) -> &'static [&'static str] {
         match self {

@@ -89,18 +89,30 @@ pub fn footer(frame: &mut Frame, area: Rect, app: &App) {
         Constraint::Length(who.chars().count() as u16),
     ])
     .areas(area);
-    let hints = |text: &'static str| Span::styled(text, Style::new().add_modifier(Modifier::DIM));
-    // A message never hides the way to help.
+    // The hints come from the keymap; a message shows beside them, never instead.
+    let hints = crate::app::help::hints(app);
+    let dim = Style::new().add_modifier(Modifier::DIM);
     let line = match &app.flash {
-        Some(flash) if flash.error => Line::from(vec![
-            Span::styled(format!(" ! {}", flash.text), error_style()),
-            hints(" · ? help"),
-        ]),
-        Some(flash) => Line::from(vec![
-            Span::raw(format!(" {}", flash.text)),
-            hints(" · ? help"),
-        ]),
-        None => Line::from(hints(" ? help · q quit · r refresh")),
+        Some(flash) => {
+            let message = if flash.error {
+                Span::styled(format!(" ! {}", flash.text), error_style())
+            } else {
+                Span::raw(format!(" {}", flash.text))
+            };
+            let help = hints
+                .iter()
+                .find(|(_, name)| *name == "help")
+                .map(|(key, _)| format!(" · {key} help"))
+                .unwrap_or_default();
+            Line::from(vec![message, Span::styled(help, dim)])
+        }
+        None => {
+            let all: Vec<String> = hints
+                .iter()
+                .map(|(key, name)| format!("{key} {}", name.replace('_', " ")))
+                .collect();
+            Line::from(Span::styled(format!(" {}", all.join(" · ")), dim))
+        }
     };
     frame.render_widget(Paragraph::new(line), left);
     frame.render_widget(Paragraph::new(who), right);

@@ -21,12 +21,26 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
                 .map(|(k, _)| k.chars().count())
                 .max()
                 .unwrap_or(0);
-            let mut lines: Vec<Line> = keys
-                .iter()
-                .map(|(key, what)| Line::from(format!(" {key:key_width$}  {what}")))
-                .collect();
+            let mut lines: Vec<Line> = Vec::new();
+            if app.help_filtering || !app.help_filter.is_empty() {
+                lines.push(Line::from(Span::styled(
+                    format!(
+                        " /{}{}",
+                        app.help_filter,
+                        if app.help_filtering { "_" } else { "" }
+                    ),
+                    Style::new().add_modifier(Modifier::BOLD),
+                )));
+            }
+            lines.extend(
+                keys.iter()
+                    .map(|(key, what)| Line::from(format!(" {key:key_width$}  {what}"))),
+            );
+            if keys.is_empty() {
+                lines.push(Line::from(" No key matches."));
+            }
             lines.push(Line::from(""));
-            lines.push(Line::from(" ? or Esc closes this help"));
+            lines.push(Line::from(" / filters · ? or Esc closes this help"));
             show(frame, area, " Keys ", lines, 64);
         }
         Popup::Confirm(confirm) => {
