@@ -242,10 +242,11 @@ impl App {
                 KeyCode::Backspace => {
                     self.help_filter.pop();
                 }
-                KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
-                    if self.help_filter.chars().count() < 40 {
-                        self.help_filter.push(c);
-                    }
+                KeyCode::Char(c)
+                    if !key.modifiers.contains(KeyModifiers::CONTROL)
+                        && self.help_filter.chars().count() < 40 =>
+                {
+                    self.help_filter.push(c);
                 }
                 _ => {}
             }
