@@ -9,7 +9,16 @@ use crate::api::sse::StreamEvent;
 use ates_shared::Cents;
 use ates_shared::api::Task;
 
-const EXPIRED: &str = "Your session has expired: log in again.";
+/// Why the session ended, in the server's words (expired, deactivated, or a role change
+/// that asks for a new login).
+fn signed_out(err: &ApiError) -> String {
+    match err {
+        ApiError::Server { message, .. } if !message.is_empty() => {
+            format!("Signed out: {message}")
+        }
+        _ => "Your session has ended: log in again.".to_owned(),
+    }
+}
 
 /// Takes the variant a fetch must answer with; anything else is a bug on our side, shown
 /// as an error rather than a crash.
@@ -145,7 +154,8 @@ impl App {
             && !matches!(reply, Reply::LoggedIn { .. })
             && self.screen != Screen::Login
         {
-            return self.to_login(Some(EXPIRED.to_owned()));
+            let note = signed_out(err);
+            return self.to_login(Some(note));
         }
         match reply {
             Reply::LoggedIn { server, result } => {
