@@ -82,3 +82,25 @@ async fn subcommands_log_in_list_create_and_fail_with_the_servers_message() {
     assert!(out[5].contains("Logged out"));
     server.stop().await.expect("server stops");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refetch_that_finds_nothing_new_is_a_304_without_a_body() {
+    let server = DemoServer::start(DemoClock::new(chrono::Duration::zero()))
+        .await
+        .expect("server starts");
+    let admin = server.login("admin", ADMIN_PASSWORD).await.expect("admin");
+    let first = admin.users().await.expect("users");
+    let again = admin.users().await.expect("users again");
+    assert_eq!(first, again, "the kept answer is used");
+    let metrics = reqwest::get(format!("{}/metrics", server.base))
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        metrics.contains(r#"route="/api/v1/users",status="304""#),
+        "{metrics}"
+    );
+    server.stop().await.expect("server stops");
+}

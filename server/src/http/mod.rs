@@ -2,6 +2,7 @@
 //! state, the OpenAPI description, and the extractors and error mapping all routes use.
 
 pub mod error;
+mod etag;
 pub mod extract;
 pub mod metrics;
 mod openapi;
@@ -57,6 +58,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::events::routes::router())
         .fallback(error::not_found)
         .layer(axum::extract::DefaultBodyLimit::max(extract::BODY_LIMIT_BYTES))
+        .layer(axum::middleware::from_fn(etag::conditional_get))
         .layer(axum::middleware::from_fn(error::json_errors))
         .layer(axum::middleware::from_fn(metrics::record))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))

@@ -267,3 +267,43 @@ async fn the_board_searches_titles_jira_ids_and_assignees_on_the_server() {
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
 }
+
+#[tokio::test]
+async fn lists_answer_304_when_nothing_changed_since_the_tag_the_client_holds() {
+    let app = TestApp::spawn().await;
+    let ann = app.popug("ann", Role::Worker).await;
+    app.create_task(&ann.token, "tagged").await;
+    let url = format!("{}/api/v1/tasks?assignee=me", app.base);
+    let first = app
+        .client
+        .get(&url)
+        .bearer_auth(&ann.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.status(), StatusCode::OK);
+    let tag = first.headers()["etag"].to_str().unwrap().to_owned();
+    assert!(tag.starts_with("W/\""), "{tag}");
+    let again = app
+        .client
+        .get(&url)
+        .bearer_auth(&ann.token)
+        .header("if-none-match", &tag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+    assert_eq!(again.headers()["etag"].to_str().unwrap(), tag);
+    assert!(again.bytes().await.unwrap().is_empty());
+    app.create_task(&ann.token, "a change").await;
+    let changed = app
+        .client
+        .get(&url)
+        .bearer_auth(&ann.token)
+        .header("if-none-match", &tag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(changed.status(), StatusCode::OK, "the list changed");
+    assert_ne!(changed.headers()["etag"].to_str().unwrap(), tag);
+}

@@ -24,7 +24,13 @@ pub struct Client {
     http: reqwest::Client,
     base: String,
     token: Option<String>,
+    /// The last answer to each GET with its `ETag`: a refetch that finds nothing new gets
+    /// 304 and no body, and the kept answer is used.
+    answers: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, (String, String)>>>,
 }
+
+/// GET answers kept for conditional refetches (one per screen's query, roughly).
+const KEPT_ANSWERS: usize = 64;
 
 /// Which tasks to list.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -64,6 +70,7 @@ impl Client {
             http,
             base: normalize_base(base),
             token,
+            answers: Default::default(),
         }
     }
 
@@ -81,6 +88,7 @@ impl Client {
         path: &str,
         body: Option<&B>,
     ) -> Result<T, ApiError> {
+        let is_get = method == Method::GET;
         let mut request = self.http.request(method, format!("{}{path}", self.base));
         if let Some(token) = &self.token {
             request = request.bearer_auth(token);
@@ -88,13 +96,41 @@ impl Client {
         if let Some(body) = body {
             request = request.json(body);
         }
+        let kept = if is_get { self.kept(path) } else { None };
+        if let Some((tag, _)) = &kept {
+            request = request.header(reqwest::header::IF_NONE_MATCH, tag);
+        }
         let response = request.send().await?;
         let status = response.status();
-        let text = response.text().await?;
-        if !status.is_success() {
+        let tag = response
+            .headers()
+            .get(reqwest::header::ETAG)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let text = match (status, kept) {
+            (reqwest::StatusCode::NOT_MODIFIED, Some((_, text))) => text,
+            _ => response.text().await?,
+        };
+        if !status.is_success() && status != reqwest::StatusCode::NOT_MODIFIED {
             return Err(ApiError::from_reply(status.as_u16(), &text));
         }
+        if is_get && let Some(tag) = tag {
+            self.keep(path, tag, &text);
+        }
         serde_json::from_str(&text).map_err(|err| ApiError::Decode(err.to_string()))
+    }
+
+    fn kept(&self, path: &str) -> Option<(String, String)> {
+        self.answers.lock().ok()?.get(path).cloned()
+    }
+
+    fn keep(&self, path: &str, tag: String, text: &str) {
+        if let Ok(mut answers) = self.answers.lock() {
+            if answers.len() >= KEPT_ANSWERS && !answers.contains_key(path) {
+                answers.clear();
+            }
+            answers.insert(path.to_owned(), (tag, text.to_owned()));
+        }
     }
 
     async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ApiError> {
