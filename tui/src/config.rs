@@ -143,6 +143,27 @@ impl Store {
 
     /// Remembers a session (or forgets the token, keeping server and username).
     pub fn remember(&self, session: Option<&Session>) -> anyhow::Result<()> {
+        self.change(|saved| match session {
+            Some(s) => {
+                saved.server = Some(s.server.clone());
+                saved.username = Some(s.username.clone());
+                saved.token = Some(s.token.clone());
+            }
+            None => saved.token = None,
+        })
+    }
+
+    /// Forgets `token` if it is still the remembered one: a client whose session ended
+    /// never wipes the session another client saved since.
+    pub fn forget(&self, token: &str) -> anyhow::Result<()> {
+        self.change(|saved| {
+            if saved.token.as_deref() == Some(token) {
+                saved.token = None;
+            }
+        })
+    }
+
+    fn change(&self, edit: impl FnOnce(&mut Saved)) -> anyhow::Result<()> {
         std::fs::create_dir_all(&self.dir)
             .with_context(|| format!("creating {}", self.dir.display()))?;
         // Read, change and write under one lock: two clients never interleave.
@@ -154,14 +175,7 @@ impl Store {
             .context("opening the session lock")?;
         lock.lock().context("locking the session file")?;
         let mut saved = self.load()?;
-        match session {
-            Some(s) => {
-                saved.server = Some(s.server.clone());
-                saved.username = Some(s.username.clone());
-                saved.token = Some(s.token.clone());
-            }
-            None => saved.token = None,
-        }
+        edit(&mut saved);
         self.save(&saved)
     }
 
@@ -292,6 +306,23 @@ mod tests {
             error.contains("line 3") && error.contains("board.serch"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn a_client_forgets_only_its_own_token() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::at(dir.path());
+        let session = |token: &str| Session {
+            server: "http://h:1".into(),
+            token: token.into(),
+            username: "u".into(),
+        };
+        store.remember(Some(&session("ann-token"))).unwrap();
+        store.remember(Some(&session("bob-token"))).unwrap();
+        store.forget("ann-token").unwrap();
+        assert_eq!(store.load().unwrap().token.as_deref(), Some("bob-token"));
+        store.forget("bob-token").unwrap();
+        assert_eq!(store.load().unwrap().token, None);
     }
 
     #[test]

@@ -74,7 +74,11 @@ impl Executor {
                 }
                 if let Some(store) = &self.store {
                     // Failing to remember the token only costs a login next time.
-                    let _ = store.remember(session.as_ref());
+                    let _ = match (&session, self.client.token()) {
+                        (Some(session), _) => store.remember(Some(session)),
+                        (None, Some(ended)) => store.forget(ended),
+                        (None, None) => Ok(()),
+                    };
                 }
                 match session {
                     Some(session) => {

@@ -54,6 +54,7 @@ pub struct LoginGuard {
     checks: Arc<Semaphore>,
     /// The password-check threads, one per permit.
     workers: Mutex<mpsc::Sender<Job>>,
+    last_cleanup: Mutex<std::time::Instant>,
     queue_wait: Duration,
     /// Checked in place of a real hash when the username is unknown.
     dummy_hash: String,
@@ -103,17 +104,45 @@ impl LoginGuard {
             per_address: RateLimiter::keyed(quota(limits.per_address_per_minute)),
             checks: Arc::new(Semaphore::new(threads)),
             workers: Mutex::new(jobs),
+            last_cleanup: Mutex::new(std::time::Instant::now()),
             queue_wait: limits.queue_wait,
             dummy_hash,
         })
     }
 
-    /// Counts one attempt against the username and the address; 429 when either is spent.
+    /// Counts one attempt against the address, then the username; 429 when either is
+    /// spent. An attempt refused for its address costs the username nothing. A name that
+    /// cannot be a username (the same rule accounts are created with) is not a key at all:
+    /// it cannot log in, and the address's allowance bounds it.
     pub fn admit(&self, username: &str, address: IpAddr) -> Result<(), Error> {
-        let username = username.trim().to_lowercase();
-        let by_address = throttle(&self.per_address, &address, "address");
-        let by_name = throttle(&self.per_username, &username, "username");
-        by_address.and(by_name)
+        self.forget_idle_keys();
+        throttle(&self.per_address, &address, "address")?;
+        let could_exist = (3..=32).contains(&username.len())
+            && username
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c));
+        if could_exist {
+            throttle(&self.per_username, &username.to_owned(), "username")?;
+        }
+        Ok(())
+    }
+
+    /// Keyed limiters keep a cell per key; idle ones are dropped now and then (at most every
+    /// ten seconds, so a flood of new keys does not make every attempt scan them all).
+    fn forget_idle_keys(&self) {
+        let Ok(mut last) = self.last_cleanup.try_lock() else {
+            return;
+        };
+        if last.elapsed() < Duration::from_secs(10) {
+            return;
+        }
+        *last = std::time::Instant::now();
+        if self.per_username.len() > FORGET_IDLE_KEYS_ABOVE {
+            self.per_username.retain_recent();
+        }
+        if self.per_address.len() > FORGET_IDLE_KEYS_ABOVE {
+            self.per_address.retain_recent();
+        }
     }
 
     /// Runs `work` (a password hash or check) on a password thread once one is free; 503
@@ -166,9 +195,6 @@ fn throttle<K: Hash + Eq + Clone>(
     key: &K,
     what: &'static str,
 ) -> Result<(), Error> {
-    if limiter.len() > FORGET_IDLE_KEYS_ABOVE {
-        limiter.retain_recent();
-    }
     limiter.check_key(key).map_err(|not_until| {
         let wait = not_until.wait_time_from(DefaultClock::default().now());
         metrics::counter!("ates_login_throttled_total", "reason" => what).increment(1);
@@ -215,7 +241,7 @@ mod tests {
         for i in 0..3u8 {
             guard.admit("ann", IpAddr::from([10, 0, 0, i])).unwrap();
         }
-        let (status, wait) = retry_after(guard.admit(" ANN ", [10, 0, 0, 9].into()).unwrap_err());
+        let (status, wait) = retry_after(guard.admit("ann", [10, 0, 0, 9].into()).unwrap_err());
         assert_eq!(status, 429);
         assert!((1..=20).contains(&wait), "{wait}");
         guard.admit("bob", [10, 0, 0, 9].into()).unwrap();
@@ -229,6 +255,23 @@ mod tests {
         guard.admit("a2", home).unwrap();
         assert_eq!(retry_after(guard.admit("a3", home).unwrap_err()).0, 429);
         guard.admit("a3", [192, 168, 1, 2].into()).unwrap();
+    }
+
+    #[test]
+    fn a_refused_address_costs_the_username_nothing_and_junk_names_are_no_keys() {
+        let guard = guard(2, 1);
+        let flooder = IpAddr::from([203, 0, 113, 9]);
+        guard.admit("ann", flooder).unwrap();
+        for _ in 0..5 {
+            assert!(guard.admit("ann", flooder).is_err());
+        }
+        // Ann still has her second attempt from elsewhere.
+        guard.admit("ann", [198, 51, 100, 1].into()).unwrap();
+        let guard = self::guard(2, 1000);
+        for i in 0..50 {
+            guard.admit(&"x".repeat(1000 + i), flooder).unwrap();
+        }
+        assert_eq!(guard.per_username.len(), 0, "no key per junk name");
     }
 
     #[tokio::test]

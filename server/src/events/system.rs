@@ -217,6 +217,12 @@ impl EventSystem {
             let outcome = consumer
                 .db()
                 .write(move |tx| -> Result<Result<(), String>, DbError> {
+                    // Another admin may have replayed or discarded it since it was read.
+                    let still_parked = load_dead_letter(tx, &name, id)?
+                        .is_some_and(|d| d.status == DeadLetterStatus::Parked);
+                    if !still_parked {
+                        return Ok(Err(NOT_PARKED.to_owned()));
+                    }
                     tx.execute_batch("SAVEPOINT replay")?;
                     match consumer::replay(tx, &name, handler.as_ref(), &envelope, now) {
                         Ok(()) => {
@@ -247,6 +253,10 @@ impl EventSystem {
                 .ok_or_else(|| Error::NotFound(format!("no dead letter {id}")))?;
             return match outcome {
                 Ok(()) => Ok(updated),
+                Err(message) if message == NOT_PARKED => Err(Error::conflict(
+                    "not_parked",
+                    format!("dead letter {id} was replayed or discarded meanwhile"),
+                )),
                 Err(message) => Err(Error::conflict(
                     "replay_failed",
                     format!("the event still fails: {message}"),
@@ -288,6 +298,9 @@ impl EventSystem {
         Ok(())
     }
 }
+
+/// The replay's answer when the letter stopped being parked before its turn to write.
+const NOT_PARKED: &str = "\u{0}not parked";
 
 const DEAD_LETTER_COLUMNS: &str = "id, consumer, event_id, event_name, event_version, error, attempts, parked_at, status, envelope, resolution";
 

@@ -28,10 +28,17 @@ pub async fn conditional_get(request: Request, next: Next) -> Response {
         return response;
     }
     let (mut parts, body) = response.into_parts();
+    // Only bodies known to be small are held to be hashed; others pass through untagged.
+    let small = axum::body::HttpBody::size_hint(&body)
+        .upper()
+        .is_some_and(|upper| upper <= MAX_TAGGED_BODY as u64);
+    if !small {
+        return Response::from_parts(parts, body);
+    }
     let Ok(bytes) = axum::body::to_bytes(body, MAX_TAGGED_BODY).await else {
         return (
             StatusCode::INTERNAL_SERVER_ERROR,
-            "response too large to tag",
+            "reading the response failed",
         )
             .into_response();
     };

@@ -371,9 +371,11 @@ impl App {
                 self.login.value("username").to_owned(),
             ),
         };
-        let (today, keymap) = (self.today, self.keymap.clone());
+        let (today, keymap, generation) = (self.today, self.keymap.clone(), self.generation);
         *self = App::new(today, &server, &username);
         self.keymap = keymap;
+        // Replies still on their way from the old session must never match a new request.
+        self.generation = generation;
         self.login_note = note;
         vec![Command::SetSession(None)]
     }
