@@ -194,7 +194,7 @@ async fn a_worker_completes_a_task_and_a_manager_reshuffles_in_a_real_terminal()
     // Ann is the only one who can take tasks.
     task(&max, "Polish the e2e beak").await;
     server.settle(&admin).await.expect("settled");
-    let balance_before = ann
+    let mut balance_before = ann
         .my_account()
         .await
         .expect("GET /accounting/me")
@@ -206,11 +206,35 @@ async fn a_worker_completes_a_task_and_a_manager_reshuffles_in_a_real_terminal()
     log_in(&tmux, &server.base, "ann").await;
     tmux.wait_for(&["My tasks: 1 open", "Polish the e2e beak", "[ ]"])
         .await;
+    // Three tasks arrive from elsewhere, above the cursor (newest first), by a live
+    // refresh: the cursor stays on the task it was on, and `c` names that task.
+    for title in [
+        "Arrived from elsewhere 1",
+        "Arrived from elsewhere 2",
+        "Arrived from elsewhere 3",
+    ] {
+        task(&max, title).await;
+    }
+    let screen = tmux
+        .wait_for(&["My tasks: 4 open", "Arrived from elsewhere 3"])
+        .await;
+    let selected = screen
+        .lines()
+        .find(|l| l.contains("│>"))
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        selected.contains("Polish the e2e beak"),
+        "the cursor stayed on its task:\n{screen}"
+    );
+    // The new tasks' fees are in before the completion is measured.
+    server.settle(&admin).await.expect("settled");
+    balance_before = ann.my_account().await.expect("account").balance_cents;
     tmux.keys(&["c"]);
     tmux.wait_for(&["Complete “Polish the e2e beak”?", "[y] yes"])
         .await;
     tmux.keys(&["y"]);
-    tmux.wait_for(&["My tasks: 0 open", "[x]", "Done: “Polish the e2e beak”"])
+    tmux.wait_for(&["My tasks: 3 open", "[x]", "Done: “Polish the e2e beak”"])
         .await;
     // The reward is credited, and the Account screen shows the new balance.
     server.settle(&admin).await.expect("settled");
@@ -235,15 +259,15 @@ async fn a_worker_completes_a_task_and_a_manager_reshuffles_in_a_real_terminal()
     let config = tempfile::tempdir().expect("config dir");
     let tmux = Tmux::start(config.path());
     log_in(&tmux, &server.base, "max").await;
-    tmux.wait_for(&["Board: 3 tasks", "Re-paint the perch"])
+    tmux.wait_for(&["Board: 6 tasks", "Re-paint the perch"])
         .await;
     tmux.keys(&["3"]);
-    tmux.wait_for(&["Open tasks: 2"]).await;
+    tmux.wait_for(&["Open tasks: 5"]).await;
     tmux.keys(&["Enter"]);
-    tmux.wait_for(&["Reshuffle 2 open task(s)?", "[y] yes"])
+    tmux.wait_for(&["Reshuffle 5 open task(s)?", "[y] yes"])
         .await;
     tmux.keys(&["y"]);
-    tmux.wait_for(&["Reshuffled: 2 open task(s) reassigned"])
+    tmux.wait_for(&["Reshuffled: 5 open task(s) reassigned"])
         .await;
     tmux.keys(&["q"]);
     drop(tmux);
@@ -253,7 +277,7 @@ async fn a_worker_completes_a_task_and_a_manager_reshuffles_in_a_real_terminal()
     let config = tempfile::tempdir().expect("config dir");
     let tmux = Tmux::start_under_shell(config.path());
     log_in(&tmux, &server.base, "max").await;
-    tmux.wait_for(&["Board: 3 tasks"]).await;
+    tmux.wait_for(&["Board: 6 tasks"]).await;
     tmux.keys(&["2", "Enter"]);
     tmux.text("Pasted by a user");
     tmux.keys(&["Tab", "Tab"]);
@@ -262,7 +286,7 @@ async fn a_worker_completes_a_task_and_a_manager_reshuffles_in_a_real_terminal()
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(!tmux.screen().contains("Created"), "{}", tmux.screen());
     let tasks = max.tasks(&Default::default()).await.expect("GET /tasks");
-    assert_eq!(tasks.len(), 3, "the paste created no task");
+    assert_eq!(tasks.len(), 6, "the paste created no task");
     let pid = tmux.client_pid();
     let killed = Command::new("kill")
         .args(["-TERM", &pid])
