@@ -194,11 +194,6 @@ async fn a_worker_completes_a_task_and_a_manager_reshuffles_in_a_real_terminal()
     // Ann is the only one who can take tasks.
     task(&max, "Polish the e2e beak").await;
     server.settle(&admin).await.expect("settled");
-    let mut balance_before = ann
-        .my_account()
-        .await
-        .expect("GET /accounting/me")
-        .balance_cents;
 
     // Part 1: the worker completes the task by keys.
     let config = tempfile::tempdir().expect("config dir");
@@ -229,7 +224,7 @@ async fn a_worker_completes_a_task_and_a_manager_reshuffles_in_a_real_terminal()
     );
     // The new tasks' fees are in before the completion is measured.
     server.settle(&admin).await.expect("settled");
-    balance_before = ann.my_account().await.expect("account").balance_cents;
+    let balance_before = ann.my_account().await.expect("account").balance_cents;
     tmux.keys(&["c"]);
     tmux.wait_for(&["Complete “Polish the e2e beak”?", "[y] yes"])
         .await;
