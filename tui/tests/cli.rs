@@ -104,3 +104,106 @@ async fn a_refetch_that_finds_nothing_new_is_a_304_without_a_body() {
     );
     server.stop().await.expect("server stops");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_screen_has_a_subcommand_with_json_and_a_clear_failure() {
+    use ates_shared::api::{
+        Account, AnalyticsSummary, CloseDayResult, DeadLetter, Earnings, Entry, EventsStatus,
+        MostExpensive, RebuildStatus, ReshuffleResult, User,
+    };
+    let server = DemoServer::start(DemoClock::new(chrono::Duration::zero()))
+        .await
+        .expect("server starts");
+    let config = tempfile::tempdir().expect("config dir");
+    let dir = config.path().to_path_buf();
+    let base = server.base.clone();
+    tokio::task::spawn_blocking(move || {
+        let json = |args: &[&str]| -> serde_json::Value {
+            let mut all = args.to_vec();
+            all.push("--json");
+            serde_json::from_str(&stdout(&ates(&dir, &all))).expect("json")
+        };
+        stdout(&ates(
+            &dir,
+            &[
+                "login",
+                "--server",
+                &base,
+                "--username",
+                "admin",
+                "--password",
+                ADMIN_PASSWORD,
+            ],
+        ));
+        let ann: User = serde_json::from_value(json(&[
+            "users",
+            "add",
+            "ann",
+            "--full-name",
+            "Ann Popug",
+            "--email",
+            "ann@popug.inc",
+            "--password",
+            "ann-password",
+        ]))
+        .unwrap();
+        assert_eq!(ann.username, "ann");
+        let bob: User = serde_json::from_value(json(&[
+            "users",
+            "add",
+            "bob",
+            "--full-name",
+            "Bob",
+            "--email",
+            "bob@popug.inc",
+            "--role",
+            "accountant",
+            "--password",
+            "bob-password",
+        ]))
+        .unwrap();
+        let promoted: User =
+            serde_json::from_value(json(&["users", "role", "bob", "manager"])).unwrap();
+        assert_eq!(promoted.role, ates_shared::Role::Manager);
+        let off: User =
+            serde_json::from_value(json(&["users", "deactivate", &bob.id.to_string()])).unwrap();
+        assert!(!off.active);
+        let on: User = serde_json::from_value(json(&["users", "activate", "bob"])).unwrap();
+        assert!(on.active);
+        stdout(&ates(&dir, &["task", "add", "CLI work"]));
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        // Destructive commands need --yes when there is no terminal.
+        let refused = ates(&dir, &["reshuffle"]);
+        assert_eq!(refused.status.code(), Some(1));
+        assert!(String::from_utf8_lossy(&refused.stderr).contains("--yes"));
+        let _: ReshuffleResult = serde_json::from_value(json(&["reshuffle", "--yes"])).unwrap();
+        let closed: CloseDayResult = serde_json::from_value(json(&["close-day", "--yes"])).unwrap();
+        assert!(closed.payouts <= 1);
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let accounts: Vec<Account> = serde_json::from_value(json(&["accounts"])).unwrap();
+        assert!(accounts.iter().any(|a| a.user.id == ann.id));
+        let log: Vec<Entry> = serde_json::from_value(json(&["log", "ann"])).unwrap();
+        assert!(!log.is_empty(), "ann paid fees");
+        let _: Earnings = serde_json::from_value(json(&["earnings"])).unwrap();
+        let status: EventsStatus = serde_json::from_value(json(&["events"])).unwrap();
+        assert!(!status.consumers.is_empty());
+        let letters: Vec<DeadLetter> = serde_json::from_value(json(&["dead-letters"])).unwrap();
+        assert!(letters.is_empty());
+        let missing = ates(
+            &dir,
+            &["dead-letters", "replay", &uuid::Uuid::now_v7().to_string()],
+        );
+        assert_eq!(missing.status.code(), Some(1));
+        assert!(String::from_utf8_lossy(&missing.stderr).starts_with("error: "));
+        let _: AnalyticsSummary = serde_json::from_value(json(&["analytics", "summary"])).unwrap();
+        let _: MostExpensive =
+            serde_json::from_value(json(&["analytics", "most-expensive", "--period", "week"]))
+                .unwrap();
+        let _: RebuildStatus = serde_json::from_value(json(&["rebuild", "analytics"])).unwrap();
+        let path = stdout(&ates(&dir, &["config", "path"]));
+        assert!(path.trim().ends_with("config.toml"), "{path}");
+    })
+    .await
+    .expect("cli run");
+    server.stop().await.expect("server stops");
+}

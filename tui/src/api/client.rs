@@ -318,6 +318,29 @@ impl Client {
         .await
     }
 
+    pub async fn discard_dead_letter(
+        &self,
+        id: Uuid,
+        reason: &str,
+    ) -> Result<DeadLetter, ApiError> {
+        self.post(
+            &format!("/api/v1/system/dead-letters/{id}/discard"),
+            &serde_json::json!({ "reason": reason }),
+        )
+        .await
+    }
+
+    pub async fn rebuild(
+        &self,
+        context: ates_shared::api::RebuildContext,
+    ) -> Result<ates_shared::api::RebuildStatus, ApiError> {
+        self.post(
+            "/api/v1/system/rebuild",
+            &ates_shared::api::RebuildRequest { context },
+        )
+        .await
+    }
+
     pub async fn analytics_summary(&self, date: NaiveDate) -> Result<AnalyticsSummary, ApiError> {
         self.get(&format!("/api/v1/analytics/summary?date={date}"))
             .await

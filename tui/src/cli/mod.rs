@@ -13,6 +13,9 @@ use serde::Serialize;
 use std::process::ExitCode;
 use uuid::Uuid;
 
+mod admin;
+mod money;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "ates",
@@ -62,14 +65,53 @@ pub enum Cmd {
     /// Create or complete a task.
     #[command(subcommand)]
     Task(TaskCmd),
-    /// Reassign every open task at random (manager, admin).
-    Reshuffle,
+    /// Reassign every open task at random (manager, admin). Asks first on a terminal;
+    /// elsewhere `--yes` is required.
+    Reshuffle {
+        #[arg(long)]
+        yes: bool,
+    },
     /// Your balance, today's earnings and today's audit log.
     Balance,
-    /// Close today's billing day: pay out positive balances (accountant, admin).
-    CloseDay,
-    /// List users (admin).
-    Users,
+    /// Close today's billing day: pay out positive balances (accountant, admin). Asks
+    /// first on a terminal; elsewhere `--yes` is required.
+    CloseDay {
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Every worker's balance (accountant, admin).
+    Accounts,
+    /// A worker's audit log, newest first (yours without USER); USER is a username or id.
+    Log {
+        user: Option<String>,
+        /// Only this billing day, YYYY-MM-DD.
+        #[arg(long)]
+        date: Option<chrono::NaiveDate>,
+    },
+    /// The company's earnings per day (accountant, admin).
+    Earnings {
+        #[arg(long)]
+        from: Option<chrono::NaiveDate>,
+        #[arg(long)]
+        to: Option<chrono::NaiveDate>,
+    },
+    /// List users, or add one, change a role, deactivate or reactivate (admin).
+    Users {
+        #[command(subcommand)]
+        action: Option<admin::UsersCmd>,
+    },
+    /// Consumers, their lag and parked events (admin).
+    Events,
+    /// Dead letters, or replay or discard one (admin).
+    DeadLetters {
+        #[command(subcommand)]
+        action: Option<admin::DeadLetterCmd>,
+    },
+    /// Analytics: a day's summary or the most expensive task (admin).
+    #[command(subcommand)]
+    Analytics(admin::AnalyticsCmd),
+    /// Rebuild a read model from the event logs, online (admin).
+    Rebuild { context: admin::RebuildArg },
     /// Where the settings are.
     #[command(subcommand)]
     Config(ConfigCmd),
@@ -233,7 +275,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 println!("Done: {} “{}”.", task.id, task.title);
             }
         }
-        Cmd::Reshuffle => {
+        Cmd::Reshuffle { yes } => {
+            confirm(
+                yes,
+                "Reshuffle every open task (each one billed as a new assignment)?",
+            )?;
             let result = client(&store)?.reshuffle().await?;
             if json {
                 print_json(&result)?;
@@ -263,7 +309,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             }
         }
-        Cmd::CloseDay => {
+        Cmd::CloseDay { yes } => {
+            confirm(
+                yes,
+                "Close today's billing day and pay out every positive balance?",
+            )?;
             let closed = client(&store)?.close_day().await?;
             if json {
                 print_json(&closed)?;
@@ -276,7 +326,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 );
             }
         }
-        Cmd::Users => {
+        Cmd::Accounts => money::accounts(&client(&store)?, json).await?,
+        Cmd::Log { user, date } => {
+            money::log(&client(&store)?, json, user.as_deref(), date).await?
+        }
+        Cmd::Earnings { from, to } => money::earnings(&client(&store)?, json, from, to).await?,
+        Cmd::Users {
+            action: Some(action),
+        } => admin::users(&client(&store)?, json, action).await?,
+        Cmd::Events => admin::events(&client(&store)?, json).await?,
+        Cmd::DeadLetters { action } => admin::dead_letters(&client(&store)?, json, action).await?,
+        Cmd::Analytics(action) => admin::analytics(&client(&store)?, json, action).await?,
+        Cmd::Rebuild { context } => admin::rebuild(&client(&store)?, json, context).await?,
+        Cmd::Users { action: None } => {
             let users = client(&store)?.users().await?;
             if json {
                 print_json(&users)?;
@@ -315,7 +377,28 @@ fn client(store: &Store) -> anyhow::Result<Client> {
     }
 }
 
-fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
+/// A destructive command goes ahead with `--yes`, or after a `y` typed at a terminal;
+/// without a terminal and without `--yes` it is refused, so a script never blocks on a
+/// question nor acts by accident.
+fn confirm(yes: bool, question: &str) -> anyhow::Result<()> {
+    use std::io::IsTerminal;
+    if yes {
+        return Ok(());
+    }
+    if !std::io::stdin().is_terminal() {
+        bail!("{question} Pass --yes to confirm (not asking: no terminal).");
+    }
+    eprint!("{question} [y/N] ");
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer)?;
+    if answer.trim().eq_ignore_ascii_case("y") {
+        Ok(())
+    } else {
+        bail!("cancelled")
+    }
+}
+
+pub(crate) fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
 }
