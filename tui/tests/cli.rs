@@ -207,3 +207,113 @@ async fn every_screen_has_a_subcommand_with_json_and_a_clear_failure() {
     .expect("cli run");
     server.stop().await.expect("server stops");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ledger_export_sums_to_the_balance_and_opens_in_pythons_csv() {
+    use ates_shared::api::{CreateUser, NewTask};
+    let server = DemoServer::start(DemoClock::new(chrono::Duration::zero()))
+        .await
+        .expect("server starts");
+    let admin = server.login("admin", ADMIN_PASSWORD).await.expect("admin");
+    admin
+        .create_user(&CreateUser {
+            username: "ann".into(),
+            password: "ann-password".into(),
+            full_name: "Popug, Ann \"Quill\"".into(),
+            email: "ann@popug.inc".into(),
+            role: ates_shared::Role::Worker,
+        })
+        .await
+        .expect("ann");
+    server.settle(&admin).await.expect("settled");
+    let ann = server
+        .login("ann", "ann-password")
+        .await
+        .expect("ann logs in");
+    for i in 0..7 {
+        let task = ann
+            .create_task(&NewTask {
+                title: format!("Task, \"quoted\" {i}"),
+                jira_id: Some(format!("UBERPOP-{i}")),
+                description: None,
+            })
+            .await
+            .expect("task");
+        if i % 2 == 0 {
+            ann.complete_task(task.id).await.expect("completed");
+        }
+    }
+    admin.reshuffle().await.expect("reshuffle");
+    server.settle(&admin).await.expect("settled");
+    let balance = ann.my_account().await.expect("account").balance_cents;
+
+    let config = tempfile::tempdir().expect("config dir");
+    let dir = config.path().to_path_buf();
+    let base = server.base.clone();
+    let file = dir.join("ledger.csv");
+    let today = chrono::Utc::now().date_naive();
+    let (from, to) = (
+        (today - chrono::Duration::days(1)).to_string(),
+        today.to_string(),
+    );
+    let csv_path = file.to_str().unwrap().to_owned();
+    let summed = tokio::task::spawn_blocking(move || {
+        stdout(&ates(
+            &dir,
+            &[
+                "login",
+                "--server",
+                &base,
+                "--username",
+                "admin",
+                "--password",
+                ADMIN_PASSWORD,
+            ],
+        ));
+        stdout(&ates(
+            &dir,
+            &[
+                "export", "ledger", "--from", &from, "--to", &to, "--user", "ann", "--format",
+                "csv", "--output", &csv_path,
+            ],
+        ));
+        let json = stdout(&ates(
+            &dir,
+            &[
+                "export", "ledger", "--from", &from, "--to", &to, "--format", "json",
+            ],
+        ));
+        let rows: Vec<ates_shared::api::LedgerRow> = serde_json::from_str(&json).expect("json");
+        assert!(
+            rows.len() >= 12,
+            "7 fees, 4 rewards, 3 reshuffle fees: {}",
+            rows.len()
+        );
+        // Python's csv module reads it and sums the amounts in cents.
+        let python = Command::new("python3")
+            .arg("-c")
+            .arg(
+                "import csv, sys\n\
+                 rows = list(csv.DictReader(open(sys.argv[1], newline='')))\n\
+                 assert rows[0].keys() >= {'date', 'amount', 'kind', 'task_title'}, rows[0]\n\
+                 assert any(r['task_title'].startswith('Task, \"quoted\"') for r in rows)\n\
+                 print(sum(round(float(r['amount']) * 100) for r in rows))",
+            )
+            .arg(&csv_path)
+            .output()
+            .expect("python3 runs");
+        assert!(
+            python.status.success(),
+            "{}",
+            String::from_utf8_lossy(&python.stderr)
+        );
+        String::from_utf8_lossy(&python.stdout)
+            .trim()
+            .parse::<i64>()
+            .expect("a sum")
+    })
+    .await
+    .expect("export run");
+    assert_eq!(summed, balance, "the rows sum to the balance");
+    server.stop().await.expect("server stops");
+}

@@ -125,6 +125,25 @@ impl Accounting {
         Ok(page.page(rows, |e| e.id))
     }
 
+    /// Every worker's ledger rows of `[from, to]` (default: the last 30 days), or one
+    /// user's, oldest first, a page at a time.
+    pub async fn ledger(
+        &self,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+        user: Option<Uuid>,
+        page: PageRequest,
+    ) -> Result<Page<ates_shared::api::LedgerRow>> {
+        let (from, to) = crate::dates::resolve_range(from, to, self.today())?;
+        let rows = self
+            .db
+            .read(move |conn| {
+                store::ledger(conn, from, to, user, page.after, page.fetch()).map_err(DbError::from)
+            })
+            .await?;
+        Ok(page.page(rows, |r| r.id))
+    }
+
     /// Company earnings for every day of `[from, to]` (days without activity earn 0).
     pub async fn earnings(
         &self,

@@ -26,6 +26,7 @@ pub fn router() -> Router<AppState> {
             get(account_log),
         )
         .route("/api/v1/accounting/earnings", get(earnings))
+        .route("/api/v1/accounting/ledger", get(ledger))
         .route("/api/v1/accounting/close-day", post(close_day))
         .route("/api/v1/accounting/payments", get(payments))
 }
@@ -80,6 +81,32 @@ pub async fn account_log(
     let page = PageRequest::parse(params.limit, params.cursor.as_deref())?;
     Ok(Json(
         state.accounting.log(user_id, params.date, page).await?,
+    ))
+}
+
+/// Every worker's ledger rows of a range of billing days (at most 366), or one user's,
+/// oldest first: what accountants export (accountant, admin).
+#[utoipa::path(get, path = "/api/v1/accounting/ledger", tag = "accounting", security(("bearer" = [])),
+    params(ates_shared::api::LedgerParams),
+    responses((status = 200, body = Page<ates_shared::api::LedgerRow>), (status = 403, body = ErrorBody)))]
+pub async fn ledger(
+    State(state): State<AppState>,
+    caller: Caller,
+    AppQuery(params): AppQuery<ates_shared::api::LedgerParams>,
+) -> Result<Json<Page<ates_shared::api::LedgerRow>>> {
+    caller.require(MONEY_ROLES)?;
+    let page = PageRequest::parse(params.limit, params.cursor.as_deref())?;
+    let user = match params.user.as_deref() {
+        None => None,
+        Some(raw) => Some(crate::text::parse_uuid(raw).ok_or_else(|| {
+            crate::error::Error::unprocessable("invalid_user", "`user` must be a user id")
+        })?),
+    };
+    Ok(Json(
+        state
+            .accounting
+            .ledger(params.from, params.to, user, page)
+            .await?,
     ))
 }
 

@@ -343,6 +343,42 @@ pub fn entries(
     rows.collect()
 }
 
+/// Every user's rows of the billing days `[from, to]` (or one user's), oldest first, after
+/// the row `after`: the accountants' export.
+pub fn ledger(
+    conn: &Connection,
+    from: NaiveDate,
+    to: NaiveDate,
+    user: Option<Uuid>,
+    after: Option<Uuid>,
+    limit: i64,
+) -> rusqlite::Result<Vec<ates_shared::api::LedgerRow>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT l.id, l.at, l.kind, l.amount_cents, l.task_id, t.title, t.jira_id, l.billing_date,
+                l.user_id, coalesce(u.username, '')
+         FROM ledger l LEFT JOIN tasks t ON t.id = l.task_id LEFT JOIN users u ON u.id = l.user_id
+         WHERE l.billing_date BETWEEN ?1 AND ?2 AND (?3 IS NULL OR l.user_id = ?3)
+           AND (?4 IS NULL OR l.id > ?4)
+         ORDER BY l.id LIMIT ?5",
+    )?;
+    let rows = stmt.query_map(params![from, to, user, after, limit], |row| {
+        let entry = entry_from_row(row)?;
+        Ok(ates_shared::api::LedgerRow {
+            id: entry.id,
+            user: UserRef {
+                id: row.get(8)?,
+                username: row.get(9)?,
+            },
+            at: entry.at,
+            kind: entry.kind,
+            amount_cents: entry.amount_cents,
+            task: entry.task,
+            date: entry.date,
+        })
+    })?;
+    rows.collect()
+}
+
 /// Sum of a user's fee and reward rows of one day.
 pub fn earned_on(conn: &Connection, user_id: Uuid, date: NaiveDate) -> rusqlite::Result<i64> {
     conn.prepare_cached(

@@ -210,6 +210,7 @@ async fn every_endpoint_admits_exactly_its_roles() {
             format!("/api/v1/accounting/accounts/{}/log", ann.user.id),
         ),
         (Method::GET, "/api/v1/accounting/earnings".to_owned()),
+        (Method::GET, "/api/v1/accounting/ledger".to_owned()),
         (Method::GET, "/api/v1/accounting/payments".to_owned()),
         (Method::POST, "/api/v1/accounting/close-day".to_owned()),
         (Method::GET, "/api/v1/stream".to_owned()),

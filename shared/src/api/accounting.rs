@@ -48,6 +48,42 @@ pub struct Entry {
     pub date: NaiveDate,
 }
 
+/// One row of the ledger of every worker (`GET /api/v1/accounting/ledger`), oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct LedgerRow {
+    pub id: Uuid,
+    pub user: crate::api::UserRef,
+    pub at: DateTime<Utc>,
+    pub kind: EntryKind,
+    /// Negative for a fee and a payout, positive for a reward.
+    pub amount_cents: i64,
+    pub task: Option<EntryTask>,
+    /// The billing day (company time zone).
+    #[schema(value_type = String, format = Date)]
+    pub date: NaiveDate,
+}
+
+/// `GET /api/v1/accounting/ledger` filters and paging.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LedgerParams {
+    /// First billing day, `YYYY-MM-DD` (default: 29 days before `to`).
+    #[param(value_type = Option<String>, format = Date)]
+    pub from: Option<NaiveDate>,
+    /// Last billing day, `YYYY-MM-DD` (default: today).
+    #[param(value_type = Option<String>, format = Date)]
+    pub to: Option<NaiveDate>,
+    /// Only this user's rows.
+    #[param(format = Uuid)]
+    pub user: Option<String>,
+    /// Page size, 1..=500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
+    pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    #[param(format = Uuid)]
+    pub cursor: Option<String>,
+}
+
 /// `GET /api/v1/accounting/me`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MyAccount {

@@ -294,6 +294,25 @@ impl Client {
         }
     }
 
+    /// One page of the ledger of every worker (or of `user`) over `[from, to]`, oldest first.
+    pub async fn ledger_page(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+        user: Option<Uuid>,
+        cursor: Option<&str>,
+    ) -> Result<Page<ates_shared::api::LedgerRow>, ApiError> {
+        let mut path = format!("/api/v1/accounting/ledger?from={from}&to={to}&limit={PAGE}");
+        if let Some(user) = user {
+            path.push_str(&format!("&user={user}"));
+        }
+        if let Some(cursor) = cursor {
+            path.push_str("&cursor=");
+            path.push_str(&encode(cursor));
+        }
+        self.get(&path).await
+    }
+
     pub async fn close_day(&self) -> Result<CloseDayResult, ApiError> {
         self.post("/api/v1/accounting/close-day", &serde_json::json!({}))
             .await

@@ -14,6 +14,7 @@ use std::process::ExitCode;
 use uuid::Uuid;
 
 mod admin;
+mod export;
 mod money;
 
 #[derive(Debug, Parser)]
@@ -112,6 +113,9 @@ pub enum Cmd {
     Analytics(admin::AnalyticsCmd),
     /// Rebuild a read model from the event logs, online (admin).
     Rebuild { context: admin::RebuildArg },
+    /// Export for accountants: `ates export ledger --from D --to D [--user U] --format csv|json`.
+    #[command(subcommand)]
+    Export(export::ExportCmd),
     /// Where the settings are.
     #[command(subcommand)]
     Config(ConfigCmd),
@@ -338,6 +342,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Cmd::DeadLetters { action } => admin::dead_letters(&client(&store)?, json, action).await?,
         Cmd::Analytics(action) => admin::analytics(&client(&store)?, json, action).await?,
         Cmd::Rebuild { context } => admin::rebuild(&client(&store)?, json, context).await?,
+        Cmd::Export(command) => export::run(&client(&store)?, command).await?,
         Cmd::Users { action: None } => {
             let users = client(&store)?.users().await?;
             if json {
