@@ -82,7 +82,7 @@ pub async fn run(client: &Client, command: ExportCmd) -> anyhow::Result<()> {
 
 /// Writes rows as they come, so the export never holds the whole ledger.
 enum Writer<W: Write> {
-    Csv(csv::Writer<W>),
+    Csv(Box<csv::Writer<W>>),
     Json { out: W, first: bool },
 }
 
@@ -103,7 +103,7 @@ impl<W: Write> Writer<W> {
                     "task_id",
                     "entry_id",
                 ])?;
-                Writer::Csv(csv)
+                Writer::Csv(Box::new(csv))
             }
             Format::Json => {
                 let mut out = out;
