@@ -119,6 +119,23 @@ impl Executor {
                     reply(Reply::Reshuffled(client.reshuffle().await));
                 });
             }
+            Command::ExportLedger { from, to } => {
+                tokio::spawn(async move {
+                    let path = std::path::PathBuf::from(format!("ates-ledger-{from}-{to}.csv"));
+                    let result = crate::cli::export::ledger_to(
+                        &client,
+                        from,
+                        to,
+                        None,
+                        crate::cli::export::Format::Csv,
+                        Some(&path),
+                    )
+                    .await
+                    .map(|rows| (std::path::absolute(&path).unwrap_or(path), rows))
+                    .map_err(|e| format!("{e:#}"));
+                    reply(Reply::Exported(result));
+                });
+            }
             Command::CloseDay => {
                 tokio::spawn(async move {
                     reply(Reply::DayClosed(client.close_day().await));

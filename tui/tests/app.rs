@@ -680,3 +680,22 @@ fn the_help_narrows_as_you_type_after_a_slash() {
     app.update(key(KeyCode::Esc));
     assert!(app.popup.is_none());
 }
+
+#[test]
+fn x_on_the_accounts_screen_exports_the_last_30_days_and_says_where() {
+    let mut app = logged_in(Role::Accountant);
+    app.switch_to(Tab::Accounts);
+    let commands = app.update(ch('x'));
+    let to = app.today;
+    assert!(
+        matches!(&commands[..], [Command::ExportLedger { from, to: end }]
+            if *end == to && *from == to - chrono::Duration::days(29)),
+        "{commands:?}"
+    );
+    reply(
+        &mut app,
+        Reply::Exported(Ok(("/tmp/ates-ledger.csv".into(), 42))),
+    );
+    let flash = app.flash.clone().unwrap();
+    assert!(flash.text.contains("42") && flash.text.contains("/tmp/ates-ledger.csv"));
+}

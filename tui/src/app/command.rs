@@ -37,5 +37,10 @@ pub enum Command {
     CreateUser(CreateUser),
     UpdateUser(Uuid, UpdateUser),
     RetryDeadLetter(Uuid),
+    /// Write every ledger row of `[from, to]` to a CSV file in the current directory.
+    ExportLedger {
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+    },
     Quit,
 }

@@ -42,6 +42,7 @@ pub enum Action {
     ChangeRole,
     ToggleActive,
     Replay,
+    Export,
 }
 
 /// Where a binding applies.
@@ -245,6 +246,13 @@ impl Keymap {
                     "close_day",
                     "close the day (asks first)",
                     &["c"],
+                ),
+                b(
+                    on(Tab::Accounts),
+                    Export,
+                    "export",
+                    "export the last 30 days' ledger to a CSV file",
+                    &["x"],
                 ),
                 b(
                     on(Tab::Earnings),

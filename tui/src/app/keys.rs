@@ -398,6 +398,12 @@ impl App {
                         }
                     }
                     Action::CloseDay => self.ask_close_day(),
+                    Action::Export => {
+                        let to = self.today;
+                        let from = to - chrono::Duration::days(29);
+                        self.flash = Flash::info(format!("Exporting the ledger of {from}..{to}…"));
+                        vec![Command::ExportLedger { from, to }]
+                    }
                     _ => Vec::new(),
                 }
             }

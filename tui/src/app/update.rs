@@ -308,6 +308,16 @@ impl App {
                     Vec::new()
                 }
             },
+            Reply::Exported(result) => {
+                self.flash = match result {
+                    Ok((path, rows)) => Flash::info(format!(
+                        "Exported {rows} ledger row(s) to {}",
+                        path.display()
+                    )),
+                    Err(why) => Flash::error(format!("Export failed: {why}")),
+                };
+                Vec::new()
+            }
             Reply::Retried(result) => match result {
                 Ok(letter) => {
                     self.flash = Flash::info(format!(
@@ -498,5 +508,6 @@ fn reply_error(reply: &Reply) -> Option<&ApiError> {
         Reply::UserCreated(r) => r.as_ref().err(),
         Reply::UserUpdated(r) => r.as_ref().err(),
         Reply::Retried(r) => r.as_ref().err(),
+        Reply::Exported(_) => None,
     }
 }

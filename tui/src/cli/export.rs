@@ -57,14 +57,28 @@ pub async fn run(client: &Client, command: ExportCmd) -> anyhow::Result<()> {
                 .with_context(|| format!("no account for the username `{text}`"))?,
         }),
     };
-    let sink: Box<dyn Write> = match &output {
+    ledger_to(client, from, to, user, format, output.as_deref()).await?;
+    Ok(())
+}
+
+/// Streams the rows into `output` (standard output when `None`); returns how many.
+pub async fn ledger_to(
+    client: &Client,
+    from: NaiveDate,
+    to: NaiveDate,
+    user: Option<Uuid>,
+    format: Format,
+    output: Option<&std::path::Path>,
+) -> anyhow::Result<usize> {
+    let sink: Box<dyn Write + Send> = match output {
         Some(path) => Box::new(
             std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
         ),
-        None => Box::new(std::io::stdout().lock()),
+        None => Box::new(std::io::stdout()),
     };
     let mut writer = Writer::new(format, std::io::BufWriter::new(sink))?;
     let mut cursor: Option<String> = None;
+    let mut rows = 0;
     loop {
         let page = client
             .ledger_page(from, to, user, cursor.as_deref())
@@ -72,12 +86,14 @@ pub async fn run(client: &Client, command: ExportCmd) -> anyhow::Result<()> {
         for row in &page.items {
             writer.row(row)?;
         }
+        rows += page.items.len();
         match page.next_cursor {
             Some(next) => cursor = Some(next),
             None => break,
         }
     }
-    writer.finish()
+    writer.finish()?;
+    Ok(rows)
 }
 
 /// Writes rows as they come, so the export never holds the whole ledger.

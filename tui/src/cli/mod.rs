@@ -14,7 +14,7 @@ use std::process::ExitCode;
 use uuid::Uuid;
 
 mod admin;
-mod export;
+pub mod export;
 mod money;
 
 #[derive(Debug, Parser)]
