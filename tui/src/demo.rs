@@ -19,14 +19,17 @@ use tokio::task::JoinHandle;
 
 pub const ADMIN_PASSWORD: &str = "admin-password";
 pub const DEMO_PASSWORD: &str = "demo-password";
-/// Days of history before today.
-pub const HISTORY_DAYS: i64 = 3;
+/// Days of history before today: a month, so every chart and list has something to show.
+pub const HISTORY_DAYS: i64 = 30;
 
 /// The demo users besides `admin`: (username, role).
 pub const USERS: &[(&str, Role)] = &[
     ("worker", Role::Worker),
     ("alice", Role::Worker),
     ("bob", Role::Worker),
+    ("carol", Role::Worker),
+    ("dave", Role::Worker),
+    ("erin", Role::Worker),
     ("accountant", Role::Accountant),
     ("manager", Role::Manager),
 ];
@@ -164,7 +167,8 @@ pub async fn seed(server: &DemoServer) -> anyhow::Result<Seeded> {
         server.clock.set_offset(-Duration::days(days_back));
         let admin = server.login("admin", ADMIN_PASSWORD).await?;
         let manager = server.login("manager", DEMO_PASSWORD).await?;
-        for _ in 0..5 {
+        // Busier and quieter days (6 to 14 new tasks), so the charts have a shape.
+        for _ in 0..(6 + (days_back * 5) % 9) {
             let (title, jira) = TITLES[next_title % TITLES.len()];
             next_title += 1;
             manager
@@ -185,9 +189,12 @@ pub async fn seed(server: &DemoServer) -> anyhow::Result<Seeded> {
                     mine: true,
                 })
                 .await?;
-            // Past days: most work gets done; today: leave plenty open to play with.
+            // Past days: most work gets done, some days less (those cost the company);
+            // today: leave plenty open to play with.
             let keep_open = if days_back == 0 {
                 open.len().max(1) - 1
+            } else if days_back % 4 == 0 {
+                open.len() / 2 + 1
             } else {
                 1
             };
@@ -195,6 +202,10 @@ pub async fn seed(server: &DemoServer) -> anyhow::Result<Seeded> {
                 popug.complete_task(task.id).await?;
                 seeded.completed += 1;
             }
+        }
+        // Once a week the manager reshuffles: every open task is billed again.
+        if days_back % 7 == 3 {
+            manager.reshuffle().await?;
         }
         server.settle(&admin).await?;
         if days_back > 0 {

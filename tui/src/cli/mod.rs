@@ -119,7 +119,7 @@ pub enum Cmd {
     /// Where the settings are.
     #[command(subcommand)]
     Config(ConfigCmd),
-    /// Start a demo server in-process with users and a few days of history, and open the client.
+    /// Start a demo server in-process with users and 30 days of history, and open the client.
     Demo {
         /// Whom to log in as: worker, accountant, manager or admin.
         #[arg(long = "as", default_value = "worker")]
