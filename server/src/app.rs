@@ -352,16 +352,7 @@ fn kept_jwt_secret(data_dir: &Path) -> anyhow::Result<String> {
             .map(char::from)
             .collect()
     };
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options
-        .open(&path)
-        .with_context(|| format!("creating {}", path.display()))?;
-    std::io::Write::write_all(&mut file, secret.as_bytes())
-        .and_then(|()| file.sync_all())
-        .with_context(|| format!("writing {}", path.display()))?;
+    crate::backup::write_private(&path, secret.as_bytes())?;
     Ok(secret)
 }
 

@@ -75,7 +75,7 @@ pub fn backup(data_dir: &Path, to: &Path) -> anyhow::Result<Manifest> {
         server_version: env!("CARGO_PKG_VERSION").to_owned(),
         databases,
     };
-    write_synced(&to.join(MANIFEST), &serde_json::to_vec_pretty(&manifest)?)?;
+    write_private(&to.join(MANIFEST), &serde_json::to_vec_pretty(&manifest)?)?;
     Ok(manifest)
 }
 
@@ -182,14 +182,15 @@ fn describe(path: &Path, name: &str) -> anyhow::Result<DatabaseCopy> {
 /// The generated token secret travels with the data, so tokens stay valid after a restore.
 fn copy_secret(from: &Path, to: &Path) -> anyhow::Result<()> {
     match std::fs::read(from.join(SECRET)) {
-        Ok(secret) => write_synced(&to.join(SECRET), &secret),
+        Ok(secret) => write_private(&to.join(SECRET), &secret),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
         Err(e) => Err(e).context("reading the token secret"),
     }
 }
 
-/// Writes a new file readable by the owner only, and syncs it.
-fn write_synced(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+/// Writes a new file readable by the owner only (so from its creation, never widened first
+/// and narrowed after), and syncs it: secrets and backups both go through here.
+pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]

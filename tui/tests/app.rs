@@ -23,6 +23,18 @@ fn fetches(commands: &[Command]) -> Vec<Fetch> {
         .collect()
 }
 
+/// The server's answer to a successful login as `role`.
+fn logged_in_as(role: Role) -> Reply {
+    Reply::LoggedIn {
+        server: "http://h:1".into(),
+        result: Ok(LoginResponse {
+            token: "t0k3n".into(),
+            expires_at: at(3, 20, 0),
+            user: user_for(role),
+        }),
+    }
+}
+
 fn reply(app: &mut App, reply: Reply) -> Vec<Command> {
     app.update(Event::Reply(reply))
 }
@@ -85,17 +97,7 @@ fn a_login_without_a_password_is_refused_at_the_field() {
 #[test]
 fn a_successful_login_remembers_the_session_and_opens_the_first_screen_of_the_role() {
     let mut app = App::new(today(), "http://h:1", "worker");
-    let commands = reply(
-        &mut app,
-        Reply::LoggedIn {
-            server: "http://h:1".into(),
-            result: Ok(LoginResponse {
-                token: "t0k3n".into(),
-                expires_at: at(3, 20, 0),
-                user: user_for(Role::Worker),
-            }),
-        },
-    );
+    let commands = reply(&mut app, logged_in_as(Role::Worker));
     assert_eq!(app.screen, Screen::Main);
     assert_eq!(app.tab, Tab::MyTasks);
     assert!(matches!(&commands[0], Command::SetSession(Some(s)) if s.token == "t0k3n"));
@@ -106,17 +108,7 @@ fn a_successful_login_remembers_the_session_and_opens_the_first_screen_of_the_ro
 #[test]
 fn times_follow_the_companys_zone_and_today_follows_the_clock() {
     let mut app = App::new(today(), "http://h:1", "worker");
-    let commands = reply(
-        &mut app,
-        Reply::LoggedIn {
-            server: "http://h:1".into(),
-            result: Ok(LoginResponse {
-                token: "t0k3n".into(),
-                expires_at: at(3, 20, 0),
-                user: user_for(Role::Admin),
-            }),
-        },
-    );
+    let commands = reply(&mut app, logged_in_as(Role::Admin));
     let generation = generation_of(&commands, Fetch::Meta);
     reply(
         &mut app,

@@ -13,6 +13,22 @@ fn ates(config: &Path, args: &[&str]) -> Output {
         .expect("ates runs")
 }
 
+/// `ates login` as the demo's admin; the session lands in `config`.
+fn log_in_as_admin(config: &Path, base: &str) -> String {
+    stdout(&ates(
+        config,
+        &[
+            "login",
+            "--server",
+            base,
+            "--username",
+            "admin",
+            "--password",
+            ADMIN_PASSWORD,
+        ],
+    ))
+}
+
 fn stdout(output: &Output) -> String {
     assert!(
         output.status.success(),
@@ -38,18 +54,7 @@ async fn subcommands_log_in_list_create_and_fail_with_the_servers_message() {
         assert!(!denied.status.success());
         seen.push(String::from_utf8_lossy(&denied.stderr).into_owned());
 
-        seen.push(stdout(&ates(
-            &dir,
-            &[
-                "login",
-                "--server",
-                &base,
-                "--username",
-                "admin",
-                "--password",
-                ADMIN_PASSWORD,
-            ],
-        )));
+        seen.push(log_in_as_admin(&dir, &base));
         seen.push(stdout(&ates(&dir, &["users", "--json"])));
         // Nobody can take a task yet: the server's own message, exit code 1.
         let refused = ates(&dir, &["task", "add", "[UBERPOP-1] fix it"]);
@@ -123,18 +128,7 @@ async fn every_screen_has_a_subcommand_with_json_and_a_clear_failure() {
             all.push("--json");
             serde_json::from_str(&stdout(&ates(&dir, &all))).expect("json")
         };
-        stdout(&ates(
-            &dir,
-            &[
-                "login",
-                "--server",
-                &base,
-                "--username",
-                "admin",
-                "--password",
-                ADMIN_PASSWORD,
-            ],
-        ));
+        log_in_as_admin(&dir, &base);
         let ann: User = serde_json::from_value(json(&[
             "users",
             "add",
@@ -258,18 +252,7 @@ async fn the_ledger_export_sums_to_the_balance_and_opens_in_pythons_csv() {
     );
     let csv_path = file.to_str().unwrap().to_owned();
     let summed = tokio::task::spawn_blocking(move || {
-        stdout(&ates(
-            &dir,
-            &[
-                "login",
-                "--server",
-                &base,
-                "--username",
-                "admin",
-                "--password",
-                ADMIN_PASSWORD,
-            ],
-        ));
+        log_in_as_admin(&dir, &base);
         stdout(&ates(
             &dir,
             &[

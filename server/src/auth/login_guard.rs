@@ -117,11 +117,7 @@ impl LoginGuard {
     pub fn admit(&self, username: &str, address: IpAddr) -> Result<(), Error> {
         self.forget_idle_keys();
         throttle(&self.per_address, &address, "address")?;
-        let could_exist = (3..=32).contains(&username.len())
-            && username
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c));
-        if could_exist {
+        if super::validate::is_username(username) {
             throttle(&self.per_username, &username.to_owned(), "username")?;
         }
         Ok(())

@@ -7,7 +7,7 @@ pub mod password;
 pub mod routes;
 pub mod store;
 pub mod token;
-mod validate;
+pub(crate) mod validate;
 
 use crate::clock::SharedClock;
 use crate::db::{Db, DbError};

@@ -5,14 +5,17 @@ use ates_shared::api::{CreateUser, UpdateUser};
 
 const MIN_PASSWORD: usize = 8;
 
-pub fn new_user(mut new: CreateUser) -> Result<CreateUser> {
-    // Taken as given (the OpenAPI pattern says exactly this): ` ann` is refused, not trimmed.
-    if !(3..=32).contains(&new.username.chars().count())
-        || !new
-            .username
+/// What a username may be: 3 to 32 of a-z, 0-9, `.`, `_`, `-`, taken as given (the
+/// OpenAPI pattern says exactly this): ` ann` is refused, not trimmed.
+pub fn is_username(name: &str) -> bool {
+    (3..=32).contains(&name.len())
+        && name
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c))
-    {
+}
+
+pub fn new_user(mut new: CreateUser) -> Result<CreateUser> {
+    if !is_username(&new.username) {
         return Err(Error::unprocessable(
             "invalid_username",
             "`username` must be 3 to 32 characters of a-z, 0-9, `.`, `_` or `-`",

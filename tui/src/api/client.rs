@@ -147,11 +147,22 @@ impl Client {
 
     /// Every item of a paged list, following `next_cursor` (up to [`MAX_ITEMS`]).
     async fn all<T: DeserializeOwned>(&self, path: &str) -> Result<Vec<T>, ApiError> {
+        Ok(self.first(path, MAX_ITEMS).await?.0)
+    }
+
+    /// The first `rows` items of a paged list, following `next_cursor`, and whether the
+    /// server has more.
+    async fn first<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        rows: usize,
+    ) -> Result<(Vec<T>, bool), ApiError> {
         let separator = if path.contains('?') { '&' } else { '?' };
         let mut items = Vec::new();
         let mut cursor: Option<String> = None;
         loop {
-            let mut url = format!("{path}{separator}limit={PAGE}");
+            let want = rows.saturating_sub(items.len()).clamp(1, PAGE as usize);
+            let mut url = format!("{path}{separator}limit={want}");
             if let Some(cursor) = &cursor {
                 url.push_str("&cursor=");
                 url.push_str(&encode(cursor));
@@ -159,10 +170,10 @@ impl Client {
             let page: Page<T> = self.get(&url).await?;
             items.extend(page.items);
             match page.next_cursor {
-                Some(next) if items.len() < MAX_ITEMS && Some(&next) != cursor.as_ref() => {
+                Some(next) if items.len() < rows && Some(&next) != cursor.as_ref() => {
                     cursor = Some(next)
                 }
-                _ => return Ok(items),
+                next => return Ok((items, next.is_some())),
             }
         }
     }
@@ -185,22 +196,7 @@ impl Client {
         if let Some(status) = query.status {
             path.push_str(&format!("&status={}", status.as_str()));
         }
-        let mut tasks: Vec<Task> = Vec::new();
-        let mut cursor: Option<String> = None;
-        loop {
-            let want = query.rows.saturating_sub(tasks.len()).clamp(1, 500);
-            let mut url = format!("{path}&limit={want}");
-            if let Some(cursor) = &cursor {
-                url.push_str("&cursor=");
-                url.push_str(&encode(cursor));
-            }
-            let page: Page<Task> = self.get(&url).await?;
-            tasks.extend(page.items);
-            match page.next_cursor {
-                Some(next) if tasks.len() < query.rows => cursor = Some(next),
-                next => return Ok((tasks, next.is_some())),
-            }
-        }
+        self.first(&path, query.rows).await
     }
 
     pub async fn meta(&self) -> Result<ates_shared::api::Meta, ApiError> {

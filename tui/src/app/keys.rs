@@ -16,22 +16,6 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 /// Rows a page key moves.
 const PAGE: usize = 10;
 
-/// Moves a selection in a list of `len`; returns whether the key was a movement.
-pub fn navigate(selected: &mut usize, len: usize, key: &KeyEvent) -> bool {
-    let last = len.saturating_sub(1);
-    let next = match key.code {
-        KeyCode::Down | KeyCode::Char('j') => selected.saturating_add(1).min(last),
-        KeyCode::Up | KeyCode::Char('k') => selected.saturating_sub(1),
-        KeyCode::PageDown => selected.saturating_add(PAGE).min(last),
-        KeyCode::PageUp => selected.saturating_sub(PAGE),
-        KeyCode::Home | KeyCode::Char('g') => 0,
-        KeyCode::End | KeyCode::Char('G') => last,
-        _ => return false,
-    };
-    *selected = next;
-    true
-}
-
 /// Where a movement action takes a selection in a list of `len`; `None` for other actions.
 pub fn step(selected: usize, len: usize, action: Action) -> Option<usize> {
     let last = len.saturating_sub(1);
@@ -218,7 +202,12 @@ impl App {
                     Vec::new()
                 }
                 _ => {
-                    navigate(&mut selected, ROLE_NAMES.len(), &key);
+                    // The role list moves with the same keys as every other list.
+                    if let Some(action) = self.keymap.action(self.tab, true, &key)
+                        && let Some(next) = step(selected, ROLE_NAMES.len(), action)
+                    {
+                        selected = next;
+                    }
                     self.popup = Some(Popup::RolePicker {
                         user,
                         username,

@@ -46,16 +46,7 @@ pub async fn run(client: &Client, command: ExportCmd) -> anyhow::Result<()> {
     } = command;
     let user = match user {
         None => None,
-        Some(text) => Some(match Uuid::parse_str(&text) {
-            Ok(id) => id,
-            Err(_) => client
-                .accounts()
-                .await?
-                .into_iter()
-                .find(|a| a.user.username == text)
-                .map(|a| a.user.id)
-                .with_context(|| format!("no account for the username `{text}`"))?,
-        }),
+        Some(text) => Some(super::money::account_id(client, &text).await?),
     };
     ledger_to(client, from, to, user, format, output.as_deref()).await?;
     Ok(())

@@ -34,16 +34,7 @@ pub async fn log(
 ) -> anyhow::Result<()> {
     let id = match user {
         None => client.me().await?.id,
-        Some(text) => match Uuid::parse_str(text) {
-            Ok(id) => id,
-            Err(_) => client
-                .accounts()
-                .await?
-                .into_iter()
-                .find(|a| a.user.username == text)
-                .map(|a| a.user.id)
-                .with_context(|| format!("no account for the username `{text}`"))?,
-        },
+        Some(text) => account_id(client, text).await?,
     };
     let mut entries = client.audit_log(id).await?;
     if let Some(date) = date {
@@ -54,6 +45,20 @@ pub async fn log(
     }
     print_entries(&entries);
     Ok(())
+}
+
+/// The user id of an account named by id or by username.
+pub async fn account_id(client: &Client, text: &str) -> anyhow::Result<Uuid> {
+    if let Ok(id) = Uuid::parse_str(text) {
+        return Ok(id);
+    }
+    client
+        .accounts()
+        .await?
+        .into_iter()
+        .find(|a| a.user.username == text)
+        .map(|a| a.user.id)
+        .with_context(|| format!("no account for the username `{text}`"))
 }
 
 pub fn print_entries(entries: &[Entry]) {
