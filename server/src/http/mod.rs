@@ -5,7 +5,7 @@ pub mod error;
 mod etag;
 pub mod extract;
 pub mod metrics;
-mod openapi;
+pub(crate) mod openapi;
 mod stream;
 
 use crate::accounting::Accounting;

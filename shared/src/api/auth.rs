@@ -36,7 +36,11 @@ pub struct CreateUser {
     #[schema(min_length = 8)]
     pub password: String,
     /// 1 to 100 characters, not blank.
-    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"[^\t-\r \x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]"
+    )]
     pub full_name: String,
     /// An address mail can be sent to.
     #[schema(max_length = 254, format = Email)]
@@ -52,7 +56,11 @@ pub struct UpdateUser {
     pub role: Option<Role>,
     /// 1 to 100 characters, not blank.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"[^\t-\r \x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]"
+    )]
     pub full_name: Option<String>,
     /// An address mail can be sent to.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -132,7 +132,11 @@ pub struct DeadLetter {
 #[serde(deny_unknown_fields)]
 pub struct DiscardDeadLetter {
     /// Why, kept with the dead letter (1 to 500 characters, not blank).
-    #[schema(min_length = 1, max_length = 500, pattern = r"\S")]
+    #[schema(
+        min_length = 1,
+        max_length = 500,
+        pattern = r"[^\t-\r \x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]"
+    )]
     pub reason: String,
 }
 

@@ -44,7 +44,7 @@ pub struct NewTask {
     #[schema(
         min_length = 1,
         max_length = 200,
-        pattern = r"^[^\[\]]*[^\s\[\]][^\[\]]*$"
+        pattern = r"^[^\[\]]*[^\[\]\t-\r \x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff][^\[\]]*$"
     )]
     pub title: String,
     /// Up to 32 letters, digits, `-` or `_`, like `UBERPOP-42`; empty or null for none.
