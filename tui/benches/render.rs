@@ -92,8 +92,8 @@ fn main() {
         active: true,
     });
     let _ = app.switch_to(Tab::Board);
-    app.board.tasks = Remote::loaded(load_tasks());
-    app.board.recompute();
+    app.screens.board.list.remote = Remote::loaded(load_tasks());
+    app.screens.board.recompute();
     let after = rss_kib();
 
     let mut terminal = Terminal::new(TestBackend::new(160, 48)).expect("terminal");
@@ -116,15 +116,15 @@ fn main() {
 
     // Filtering 10k tasks is what a search keystroke costs.
     let started = Instant::now();
-    app.board.search = "number 99".into();
-    app.board.recompute();
+    app.screens.board.search = "number 99".into();
+    app.screens.board.recompute();
     let search = started.elapsed();
 
     println!("board with {TASKS} tasks at 160x48, {FRAMES} frames:");
     println!("  frame render: mean {mean:?}, p99 {p99:?}");
     println!(
         "  search over {TASKS} tasks: {search:?} ({} match)",
-        app.board.visible.len()
+        app.screens.board.list.len()
     );
     println!(
         "  RSS: {before} KiB before loading, {after} KiB after loading {TASKS} tasks (+{} KiB)",

@@ -8,7 +8,7 @@ use ates_tui::api::ApiError;
 use ates_tui::api::sse::StreamEvent;
 use ates_tui::app::event::BoardQuery;
 use ates_tui::app::remote::Remote;
-use ates_tui::app::state::{Live, Popup, Screen};
+use ates_tui::app::state::{Live, Popup, Stage};
 use ates_tui::app::{App, Command, Data, Event, Fetch, Reply, Tab};
 use common::*;
 use ratatui::crossterm::event::KeyCode;
@@ -52,7 +52,7 @@ fn board() -> Fetch {
     Fetch::Board(BoardQuery {
         status: None,
         search: String::new(),
-        rows: ates_tui::app::state::BOARD_PAGE,
+        rows: ates_tui::screens::board::BOARD_PAGE,
     })
 }
 
@@ -98,7 +98,7 @@ fn a_login_without_a_password_is_refused_at_the_field() {
 fn a_successful_login_remembers_the_session_and_opens_the_first_screen_of_the_role() {
     let mut app = App::new(today(), "http://h:1", "worker");
     let commands = reply(&mut app, logged_in_as(Role::Worker));
-    assert_eq!(app.screen, Screen::Main);
+    assert_eq!(app.stage, Stage::Main);
     assert_eq!(app.tab, Tab::MyTasks);
     assert!(matches!(&commands[0], Command::SetSession(Some(s)) if s.token == "t0k3n"));
     // The company's time zone first (times are shown in it), then the screen's data.
@@ -129,7 +129,7 @@ fn times_follow_the_companys_zone_and_today_follows_the_clock() {
     assert_eq!(app.today, today().succ_opt().unwrap());
     assert!(matches!(fetches(&next)[..], [] | [Fetch::Analytics(_)]));
     assert!(
-        fetches(&next) == vec![Fetch::Analytics(app.today)] || app.analytics.loading,
+        fetches(&next) == vec![Fetch::Analytics(app.today)] || app.screens.analytics.remote.loading,
         "{next:?}"
     );
 }
@@ -148,7 +148,7 @@ fn a_wrong_password_is_shown_on_the_login_screen() {
             }),
         },
     );
-    assert_eq!(app.screen, Screen::Login);
+    assert_eq!(app.stage, Stage::Login);
     assert_eq!(
         app.login.error.as_deref(),
         Some("wrong username or password")
@@ -170,7 +170,7 @@ fn an_expired_token_leads_back_to_login_and_forgets_the_token() {
             }),
         ),
     );
-    assert_eq!(app.screen, Screen::Login);
+    assert_eq!(app.stage, Stage::Login);
     assert!(app.login_note.as_deref().unwrap_or("").contains("expired"));
     assert_eq!(app.login.value("username"), "worker");
     assert!(matches!(&commands[..], [Command::SetSession(None)]));
@@ -194,7 +194,7 @@ fn number_keys_switch_only_to_the_screens_of_the_role() {
 #[test]
 fn completing_the_selected_task_is_confirmed_by_name_then_sent_with_feedback() {
     let mut app = logged_in(Role::Worker);
-    app.my_tasks = Remote::loaded(my_tasks());
+    app.screens.my_tasks.list.show(Remote::loaded(my_tasks()));
     app.update(ch('j'));
     let second = my_tasks()[1].clone();
     assert!(app.update(ch('c')).is_empty(), "asks first");
@@ -220,17 +220,17 @@ fn completing_the_selected_task_is_confirmed_by_name_then_sent_with_feedback() {
         },
     );
     assert_eq!(
-        app.my_tasks.data.as_ref().unwrap()[1].status,
+        app.screens.my_tasks.list.remote.data.as_ref().unwrap()[1].status,
         TaskStatus::Done
     );
     assert_eq!(app.flash.as_ref().unwrap().text, "Done: “Feed the parrots”");
-    assert!(app.completing.is_none());
+    assert!(app.screens.my_tasks.completing.is_none());
 }
 
 #[test]
 fn completing_a_done_task_says_so_and_sends_nothing() {
     let mut app = logged_in(Role::Worker);
-    app.my_tasks = Remote::loaded(my_tasks());
+    app.screens.my_tasks.list.show(Remote::loaded(my_tasks()));
     app.update(key(KeyCode::End));
     assert!(app.update(ch('c')).is_empty());
     assert!(app.flash.as_ref().unwrap().error);
@@ -248,9 +248,10 @@ fn my_tasks_arrive_open_first() {
         fetched(Fetch::MyTasks, generation, Ok(Data::Tasks(tasks))),
     );
     let statuses: Vec<_> = app
+        .screens
         .my_tasks
-        .data
-        .unwrap()
+        .list
+        .items()
         .iter()
         .map(|t| t.status)
         .collect();
@@ -281,14 +282,14 @@ fn the_servers_jira_id_complaint_is_shown_at_the_title_and_jira_id_fields() {
         })),
     );
     assert!(
-        app.new_task.fields[0]
+        app.screens.new_task.form.fields[0]
             .error
             .as_deref()
             .unwrap()
             .contains("`title`")
     );
-    assert!(app.new_task.fields[1].error.is_some());
-    assert!(!app.new_task.submitting);
+    assert!(app.screens.new_task.form.fields[1].error.is_some());
+    assert!(!app.screens.new_task.form.submitting);
 }
 
 #[test]
@@ -299,7 +300,7 @@ fn while_typing_q_and_digits_are_text_and_esc_leaves_the_form() {
     let commands = typed(&mut app, "q1");
     assert!(commands.is_empty());
     assert!(!app.quit);
-    assert_eq!(app.new_task.value("title"), "q1");
+    assert_eq!(app.screens.new_task.form.value("title"), "q1");
     app.update(key(KeyCode::Esc));
     assert!(matches!(&app.update(ch('q'))[..], [Command::Quit]));
     assert!(app.quit);
@@ -335,7 +336,7 @@ fn reshuffle_counts_open_tasks_then_asks_then_reshuffles() {
             .contains("7 open task(s) reassigned")
     );
     // The count is fetched again (the one asked for with Enter may still be on its way).
-    assert!(fetches(&after) == vec![Fetch::OpenCount] || app.open_count.loading);
+    assert!(fetches(&after) == vec![Fetch::OpenCount] || app.screens.reshuffle.open_count.loading);
 }
 
 #[test]
@@ -355,7 +356,7 @@ fn saying_no_to_a_confirmation_does_nothing() {
 fn a_change_in_the_shown_context_refreshes_the_screen_and_others_do_not() {
     let mut app = logged_in(Role::Worker);
     app.update(ch('2'));
-    app.board.tasks = Remote::loaded(board_tasks());
+    app.screens.board.list.remote = Remote::loaded(board_tasks());
     let changed = |c: &str| Event::Stream(StreamEvent::Changed(c.into()));
     assert_eq!(fetches(&app.update(changed("tracker"))), vec![board()]);
     assert!(app.update(changed("accounting")).is_empty());
@@ -364,7 +365,7 @@ fn a_change_in_the_shown_context_refreshes_the_screen_and_others_do_not() {
 #[test]
 fn polling_runs_only_while_the_stream_is_down() {
     let mut app = logged_in(Role::Worker);
-    app.my_tasks = Remote::loaded(my_tasks());
+    app.screens.my_tasks.list.show(Remote::loaded(my_tasks()));
     // Changes may have been missed before the stream came up: it refreshes once.
     let generation = generation_of(
         &app.update(Event::Stream(StreamEvent::Connected)),
@@ -401,7 +402,10 @@ fn changes_faster_than_fetches_keep_one_fetch_in_flight_and_end_fresh() {
             }),
         ),
     );
-    assert_eq!(app.board.tasks.data.as_ref().unwrap().len(), 0);
+    assert_eq!(
+        app.screens.board.list.remote.data.as_ref().unwrap().len(),
+        0
+    );
     let second = generation_of(&after, board());
     assert_eq!(fetches(&after), vec![board()]);
     let settled = reply(
@@ -416,7 +420,10 @@ fn changes_faster_than_fetches_keep_one_fetch_in_flight_and_end_fresh() {
         ),
     );
     assert!(fetches(&settled).is_empty(), "nothing changed since");
-    assert_eq!(app.board.tasks.data.as_ref().unwrap().len(), 6);
+    assert_eq!(
+        app.screens.board.list.remote.data.as_ref().unwrap().len(),
+        6
+    );
 }
 
 #[test]
@@ -441,7 +448,10 @@ fn a_refresh_that_inserts_rows_above_keeps_the_selection_and_c_completes_that_ta
         &mut app,
         fetched(Fetch::MyTasks, generation, Ok(Data::Tasks(newer))),
     );
-    assert_eq!(app.selected_my_task().map(|t| t.id), Some(chosen.id));
+    assert_eq!(
+        app.screens.my_tasks.list.selected().map(|t| t.id),
+        Some(chosen.id)
+    );
     app.update(ch('c'));
     let commands = app.update(ch('y'));
     assert!(matches!(&commands[..], [Command::CompleteTask(id)] if *id == chosen.id));
@@ -473,16 +483,16 @@ fn when_the_selected_task_leaves_the_list_the_next_action_waits() {
 #[test]
 fn the_board_search_and_filter_narrow_the_list() {
     let mut app = logged_in(Role::Manager);
-    app.board.tasks = Remote::loaded(board_tasks());
-    app.board.recompute();
+    app.screens.board.list.remote = Remote::loaded(board_tasks());
+    app.screens.board.recompute();
     app.update(ch('/'));
     typed(&mut app, "nest");
     app.update(key(KeyCode::Enter));
-    assert_eq!(app.board.visible.len(), 1);
+    assert_eq!(app.screens.board.list.len(), 1);
     app.update(key(KeyCode::Esc));
-    assert_eq!(app.board.visible.len(), 6);
+    assert_eq!(app.screens.board.list.len(), 6);
     app.update(ch('f'));
-    assert_eq!(app.board.visible.len(), 4, "open only");
+    assert_eq!(app.screens.board.list.len(), 4, "open only");
 }
 
 #[test]
@@ -500,7 +510,7 @@ fn the_help_overlay_lists_the_keys_of_the_current_screen() {
 fn an_admin_deactivates_a_user_after_confirming() {
     let mut app = logged_in(Role::Admin);
     app.update(ch('6'));
-    app.users = Remote::loaded(users());
+    app.screens.users.list.show(Remote::loaded(users()));
     app.update(ch('j'));
     app.update(ch('d'));
     let commands = app.update(ch('y'));
@@ -530,10 +540,16 @@ fn a_missing_analytics_endpoint_reads_as_not_available() {
         ),
     );
     assert_eq!(
-        app.analytics.error.as_ref().unwrap().describe(),
+        app.screens
+            .analytics
+            .remote
+            .error
+            .as_ref()
+            .unwrap()
+            .describe(),
         "not available on this server"
     );
-    assert_eq!(app.screen, Screen::Main);
+    assert_eq!(app.stage, Stage::Main);
 }
 
 #[test]
@@ -543,18 +559,18 @@ fn a_paste_with_newlines_fills_the_description_and_submits_nothing() {
     app.update(key(KeyCode::Enter));
     let commands = app.update(Event::Paste("Count the seeds\n".into()));
     assert!(commands.is_empty(), "a paste never submits");
-    assert_eq!(app.new_task.value("title"), "Count the seeds ");
+    assert_eq!(app.screens.new_task.form.value("title"), "Count the seeds ");
     app.update(key(KeyCode::Tab));
     app.update(key(KeyCode::Tab));
     let commands = app.update(Event::Paste("line one\nline two\nline three".into()));
     assert!(commands.is_empty());
     assert_eq!(
-        app.new_task.value("description"),
+        app.screens.new_task.form.value("description"),
         "line one\nline two\nline three"
     );
     // Outside a text field a paste does nothing at all (it is not key presses).
     let mut app = logged_in(Role::Worker);
-    app.my_tasks = Remote::loaded(my_tasks());
+    app.screens.my_tasks.list.show(Remote::loaded(my_tasks()));
     assert!(app.update(Event::Paste("cy".into())).is_empty());
     assert!(app.popup.is_none());
 }
@@ -572,7 +588,7 @@ fn the_board_asks_the_server_to_search_and_loads_more_rows_near_the_end() {
     let first = generation_of(&app.refresh(Tab::Board), board());
     // Many rows, more on the server.
     let mut many = Vec::new();
-    for _ in 0..(ates_tui::app::state::BOARD_PAGE / 6) {
+    for _ in 0..(ates_tui::screens::board::BOARD_PAGE / 6) {
         many.extend(board_tasks());
     }
     for (i, task) in many.iter_mut().enumerate() {
@@ -593,7 +609,7 @@ fn the_board_asks_the_server_to_search_and_loads_more_rows_near_the_end() {
     let more = app.update(key(KeyCode::End));
     let wanted = fetches(&more);
     assert!(
-        matches!(&wanted[..], [Fetch::Board(q)] if q.rows == 2 * ates_tui::app::state::BOARD_PAGE),
+        matches!(&wanted[..], [Fetch::Board(q)] if q.rows == 2 * ates_tui::screens::board::BOARD_PAGE),
         "{wanted:?}"
     );
     let generation = generation_of(&more, wanted[0].clone());
@@ -613,7 +629,7 @@ fn the_board_asks_the_server_to_search_and_loads_more_rows_near_the_end() {
     app.update(ch('/'));
     let first_key = app.update(ch('n'));
     assert!(
-        matches!(&fetches(&first_key)[..], [Fetch::Board(q)] if q.search == "n" && q.rows == ates_tui::app::state::BOARD_PAGE)
+        matches!(&fetches(&first_key)[..], [Fetch::Board(q)] if q.search == "n" && q.rows == ates_tui::screens::board::BOARD_PAGE)
     );
     let generation = generation_of(&first_key, fetches(&first_key)[0].clone());
     assert!(fetches(&typed(&mut app, "est")).is_empty(), "one in flight");
@@ -644,7 +660,7 @@ fn a_rebound_key_is_the_one_that_acts_and_the_one_the_hints_show() {
     app.keymap = ates_tui::app::keymap::Keymap::vim()
         .with_overrides(&keys)
         .unwrap();
-    app.my_tasks = Remote::loaded(my_tasks());
+    app.screens.my_tasks.list.show(Remote::loaded(my_tasks()));
     assert!(app.update(ch('c')).is_empty());
     assert!(app.popup.is_none(), "c no longer completes");
     app.update(ch('x'));

@@ -7,8 +7,9 @@ use ates_shared::Role;
 use ates_shared::api::{Earnings, MyAccount};
 use ates_tui::api::ApiError;
 use ates_tui::app::remote::Remote;
-use ates_tui::app::state::{Confirm, Flash, Live, Pending, Popup, new_user_form};
+use ates_tui::app::state::{Confirm, Flash, Live, Pending, Popup};
 use ates_tui::app::{App, Tab};
+use ates_tui::screens::users::{Dialog, new_user_form};
 use common::*;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -52,32 +53,40 @@ fn set(app: &mut App, tab: Tab, state: State) {
         }
     }
     match tab {
-        Tab::MyTasks => app.my_tasks = remote(state, my_tasks(), vec![], network_error()),
+        Tab::MyTasks => {
+            app.screens
+                .my_tasks
+                .list
+                .show(remote(state, my_tasks(), vec![], network_error()))
+        }
         Tab::Board => {
-            app.board.tasks = remote(state, board_tasks(), vec![], network_error());
-            app.board.recompute();
+            app.screens.board.list.remote = remote(state, board_tasks(), vec![], network_error());
+            app.screens.board.recompute();
         }
         Tab::NewTask => match state {
             State::Loaded => {
-                app.new_task_editing = true;
-                app.new_task.fields[0].value = "Fix the login page".into();
-                app.new_task.fields[1].value = "UBERPOP-42".into();
-                app.new_task.focus = 2;
+                app.screens.new_task.editing = true;
+                app.screens.new_task.form.fields[0].value = "Fix the login page".into();
+                app.screens.new_task.form.fields[1].value = "UBERPOP-42".into();
+                app.screens.new_task.form.focus = 2;
             }
             State::Empty => {}
             State::Loading => {
-                app.new_task.fields[0].value = "Fix the login page".into();
-                app.new_task.submitting = true;
+                app.screens.new_task.form.fields[0].value = "Fix the login page".into();
+                app.screens.new_task.form.submitting = true;
             }
             State::Error => {
-                app.new_task_editing = true;
-                app.new_task.fields[0].value = "[UBERPOP-42] Fix the login page".into();
-                app.new_task.show_error(&ApiError::Server {
+                app.screens.new_task.editing = true;
+                app.screens.new_task.form.fields[0].value =
+                    "[UBERPOP-42] Fix the login page".into();
+                app.screens.new_task.form.show_error(&ApiError::Server {
                     status: 422,
                     code: "title_contains_jira_id".into(),
                     message: "`title` must not carry the Jira id (no `[` or `]`): put it in the `jira_id` field".into(),
                 });
-                app.new_task
+                app.screens
+                    .new_task
+                    .form
                     .set_error("jira_id", "put the Jira id here, e.g. UBERPOP-42");
             }
         },
@@ -87,26 +96,33 @@ fn set(app: &mut App, tab: Tab, state: State) {
                 earned_today_cents: 0,
                 log: vec![],
             };
-            app.account = remote(state, my_account(), empty, missing_endpoint());
+            app.screens.account.remote = remote(state, my_account(), empty, missing_endpoint());
         }
-        Tab::Reshuffle => app.open_count = remote(state, 12, 0, network_error()),
+        Tab::Reshuffle => app.screens.reshuffle.open_count = remote(state, 12, 0, network_error()),
         Tab::Accounts => {
-            app.accounts = remote(state, accounts(), vec![], missing_endpoint());
+            app.screens
+                .accounts
+                .list
+                .show(remote(state, accounts(), vec![], missing_endpoint()));
             if let State::Loaded = state {
-                app.accounts_selected = Default::default();
-                app.log_user = Some(accounts()[0].user.clone());
-                app.log = Remote::loaded(my_account().log);
+                app.screens.accounts.list.selected = Default::default();
+                app.screens.accounts.log_user = Some(accounts()[0].user.clone());
+                app.screens.accounts.log = Remote::loaded(my_account().log);
             }
         }
         Tab::Earnings => {
-            app.earnings = remote(
+            app.screens.earnings.remote = remote(
                 state,
                 earnings(),
                 Earnings { days: vec![] },
                 missing_endpoint(),
             )
         }
-        Tab::Users => app.users = remote(state, users(), vec![], network_error()),
+        Tab::Users => app
+            .screens
+            .users
+            .list
+            .show(remote(state, users(), vec![], network_error())),
         Tab::Events => {
             let mut empty = system();
             empty.dead_letters.clear();
@@ -115,10 +131,13 @@ fn set(app: &mut App, tab: Tab, state: State) {
                 c.lag = 0;
                 c.dead_letters = 0;
             });
-            app.system = remote(state, system(), empty, network_error())
+            app.screens
+                .events
+                .show(remote(state, system(), empty, network_error()))
         }
         Tab::Analytics => {
-            app.analytics = remote(state, analytics(), analytics(), missing_endpoint())
+            app.screens.analytics.remote =
+                remote(state, analytics(), analytics(), missing_endpoint())
         }
     }
 }
@@ -167,27 +186,28 @@ fn the_login_screen_renders_empty_prefilled_failing_and_resuming() {
 #[test]
 fn popups_render_over_their_screen() {
     let mut app = logged_in(Role::Worker);
-    app.my_tasks = Remote::loaded(my_tasks());
+    app.screens.my_tasks.list.show(Remote::loaded(my_tasks()));
     let _ = app.update(ch('?'));
     snapshot("popup_help_worker_my_tasks", &app);
 
     let mut app = logged_in(Role::Manager);
     let _ = app.switch_to(Tab::Reshuffle);
-    app.open_count = Remote::loaded(12);
+    app.screens.reshuffle.open_count = Remote::loaded(12);
     app.popup = Some(Popup::Confirm(Confirm {
         title: "Reshuffle".into(),
         text: "Reshuffle 12 open task(s)? Each one moves to a random worker or accountant and is billed as a new assignment; fees are not refunded.".into(),
         action: Pending::Reshuffle,
+        from: Tab::Reshuffle,
     }));
     snapshot("popup_confirm_reshuffle", &app);
 
     let mut app = logged_in(Role::Admin);
     let _ = app.switch_to(Tab::Users);
-    app.users = Remote::loaded(users());
+    app.screens.users.list.show(Remote::loaded(users()));
     let mut form = new_user_form();
     form.fields[0].value = "carol".into();
     form.fields[0].error = Some("`username` is taken".into());
-    app.popup = Some(Popup::NewUser(form));
+    app.screens.users.dialog = Some(Dialog::NewUser(form));
     snapshot("popup_new_user", &app);
 
     let _ = app.update(key(KeyCode::Esc));
@@ -199,7 +219,7 @@ fn popups_render_over_their_screen() {
 fn feedback_and_stale_data_show_in_place() {
     // Completing: the row shows [..] and the footer says so.
     let mut app = logged_in(Role::Worker);
-    app.my_tasks = Remote::loaded(my_tasks());
+    app.screens.my_tasks.list.show(Remote::loaded(my_tasks()));
     let _ = app.update(ch('c'));
     snapshot("confirm_completing", &app);
     let _ = app.update(ch('y'));
@@ -208,18 +228,22 @@ fn feedback_and_stale_data_show_in_place() {
     // A refresh failed while old data is on screen: the data stays, the error shows above it.
     let mut app = logged_in(Role::Worker);
     let _ = app.switch_to(Tab::Board);
-    app.board.tasks = Remote::loaded(board_tasks());
-    app.board.tasks.begin(99);
-    app.board.tasks.accept(99, Err(network_error()));
-    app.board.recompute();
+    app.screens.board.list.remote = Remote::loaded(board_tasks());
+    app.screens.board.list.remote.begin(99);
+    app.screens
+        .board
+        .list
+        .remote
+        .accept(99, Err(network_error()));
+    app.screens.board.recompute();
     app.live = Live::Polling("the server closed the stream".into());
     app.flash = Flash::error("Could not complete “Feed the parrots”: you are not the assignee");
     snapshot("feedback_stale_board", &app);
 
     // Searching the board.
     let mut app = logged_in(Role::Manager);
-    app.board.tasks = Remote::loaded(board_tasks());
-    app.board.recompute();
+    app.screens.board.list.remote = Remote::loaded(board_tasks());
+    app.screens.board.recompute();
     let _ = app.update(ch('/'));
     typed(&mut app, "the");
     snapshot("board_search", &app);

@@ -2,8 +2,9 @@
 //! are handled by), so what the screen says and what the keys do cannot drift apart.
 
 use super::keymap::Action;
-use super::state::{App, Popup, Screen};
+use super::state::{App, Stage};
 use super::tabs::Tab;
+use crate::screens::users::Dialog;
 
 /// (keys, what they do).
 pub type Binding = (String, String);
@@ -26,18 +27,24 @@ fn fixed(list: &[(&str, &str)]) -> Vec<Binding> {
 
 /// The keys of what is on screen now, most specific first, narrowed by the help's filter.
 pub fn bindings(app: &App) -> Vec<Binding> {
-    let all = match app.screen {
-        Screen::Login => {
+    let has_list = app.screens.get(app.tab).has_list();
+    let all = match app.stage {
+        Stage::Login => {
             let mut keys = fixed(FORM);
             keys.push(("Esc".into(), "quit".into()));
             keys
         }
-        Screen::Resuming => vec![("q".into(), "quit".into())],
-        Screen::Main if matches!(app.popup, Some(Popup::NewUser(_))) => fixed(FORM),
-        Screen::Main => {
+        Stage::Resuming => vec![("q".into(), "quit".into())],
+        Stage::Main
+            if app.tab == Tab::Users
+                && matches!(app.screens.users.dialog, Some(Dialog::NewUser(_))) =>
+        {
+            fixed(FORM)
+        }
+        Stage::Main => {
             let mut keys: Vec<Binding> = app
                 .keymap
-                .for_screen(app.tab, app.tab.has_list())
+                .for_screen(app.tab, has_list)
                 .into_iter()
                 .map(|b| (b.keys_label(), b.help.to_owned()))
                 .collect();
@@ -60,11 +67,11 @@ pub fn bindings(app: &App) -> Vec<Binding> {
 
 /// The always-visible hints: the screen's own actions first, then help and quit.
 pub fn hints(app: &App) -> Vec<(String, &'static str)> {
-    if app.screen != Screen::Main {
+    if app.stage != Stage::Main {
         return Vec::new();
     }
     let keymap = &app.keymap;
-    let has_list = app.tab.has_list();
+    let has_list = app.screens.get(app.tab).has_list();
     let mut hints: Vec<(String, &'static str)> = keymap
         .for_screen(app.tab, has_list)
         .into_iter()

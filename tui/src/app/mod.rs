@@ -16,5 +16,5 @@ pub mod update;
 
 pub use command::{Command, Session};
 pub use event::{Data, Event, Fetch, Reply};
-pub use state::App;
+pub use state::{App, Stage};
 pub use tabs::Tab;

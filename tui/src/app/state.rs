@@ -1,17 +1,18 @@
 //! Everything the client knows and shows.
 
 use super::command::{Command, Session};
-use super::event::{AnalyticsView, BoardQuery, Fetch, SystemView};
+use super::event::Fetch;
 use super::form::{Field, Form};
 use super::remote::Remote;
-use super::selection::Selection;
 use super::tabs::{Tab, tabs_for};
-use ates_shared::api::{Account, Earnings, Entry, MyAccount, Task, TaskStatus, User, UserRef};
+use crate::screens::{Cx, Look, Screens};
+use ates_shared::api::User;
 use chrono::NaiveDate;
 use uuid::Uuid;
 
+/// Where the client is: logging in, checking a remembered token, or past login.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Screen {
+pub enum Stage {
     Login,
     /// Checking a remembered token.
     Resuming,
@@ -61,150 +62,26 @@ pub enum Pending {
     Retry(Uuid),
 }
 
+/// A question before a destructive action; the yes goes back to the screen that asked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Confirm {
     pub title: String,
     pub text: String,
     pub action: Pending,
+    pub from: Tab,
 }
 
+/// The app's own overlays; a screen's dialogs belong to the screen.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Popup {
     Help,
     Confirm(Confirm),
-    NewUser(Form),
-    RolePicker {
-        user: Uuid,
-        username: String,
-        selected: usize,
-    },
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StatusFilter {
-    All,
-    Open,
-    Done,
-}
-
-impl StatusFilter {
-    pub fn next(self) -> StatusFilter {
-        match self {
-            StatusFilter::All => StatusFilter::Open,
-            StatusFilter::Open => StatusFilter::Done,
-            StatusFilter::Done => StatusFilter::All,
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            StatusFilter::All => "all",
-            StatusFilter::Open => "open",
-            StatusFilter::Done => "done",
-        }
-    }
-
-    fn admits(self, status: TaskStatus) -> bool {
-        match self {
-            StatusFilter::All => true,
-            StatusFilter::Open => status == TaskStatus::Open,
-            StatusFilter::Done => status == TaskStatus::Done,
-        }
-    }
-}
-
-/// Rows the board asks for at a time; another page is fetched as the selection nears the
-/// end of what is loaded.
-pub const BOARD_PAGE: usize = 200;
-
-/// The board: the server filters and searches, and sends the first `rows` tasks; a refresh
-/// asks for as many rows as are loaded, so 100k tasks never travel at once. `visible` is
-/// kept up to date on every change, so drawing never filters again.
-#[derive(Debug, Clone)]
-pub struct Board {
-    pub tasks: Remote<Vec<Task>>,
-    /// The server has more rows than loaded.
-    pub more: bool,
-    pub rows: usize,
-    pub filter: StatusFilter,
-    pub search: String,
-    pub searching: bool,
-    pub visible: Vec<usize>,
-    pub selected: Selection,
-}
-
-impl Default for Board {
-    fn default() -> Self {
-        Board {
-            tasks: Remote::default(),
-            more: false,
-            rows: BOARD_PAGE,
-            filter: StatusFilter::All,
-            search: String::new(),
-            searching: false,
-            visible: Vec::new(),
-            selected: Selection::default(),
-        }
-    }
-}
-
-impl Board {
-    /// What to ask the server for now.
-    pub fn query(&self) -> BoardQuery {
-        BoardQuery {
-            status: match self.filter {
-                StatusFilter::All => None,
-                StatusFilter::Open => Some(TaskStatus::Open),
-                StatusFilter::Done => Some(TaskStatus::Done),
-            },
-            search: self.search.clone(),
-            rows: self.rows,
-        }
-    }
-
-    /// Whether the selection is close enough to the end of the loaded rows to load more.
-    pub fn wants_more(&self) -> bool {
-        self.more
-            && !self.tasks.loading
-            && self.selected.index + BOARD_PAGE / 4 >= self.visible.len()
-    }
-
-    pub fn recompute(&mut self) {
-        let needle = self.search.to_lowercase();
-        let filter = self.filter;
-        self.visible = match &self.tasks.data {
-            None => Vec::new(),
-            Some(tasks) => tasks
-                .iter()
-                .enumerate()
-                .filter(|(_, t)| filter.admits(t.status))
-                .filter(|(_, t)| needle.is_empty() || matches_search(t, &needle))
-                .map(|(i, _)| i)
-                .collect(),
-        };
-        let tasks = self.tasks.data.as_deref().unwrap_or_default();
-        self.selected.sync(&self.visible, |&i| tasks[i].id);
-    }
-
-    pub fn selected_task(&self) -> Option<&Task> {
-        let index = *self.visible.get(self.selected.index)?;
-        self.tasks.data.as_ref()?.get(index)
-    }
-}
-
-fn matches_search(task: &Task, needle: &str) -> bool {
-    task.title.to_lowercase().contains(needle)
-        || task
-            .jira_id
-            .as_deref()
-            .is_some_and(|j| j.to_lowercase().contains(needle))
-        || task.assignee.username.to_lowercase().contains(needle)
 }
 
 pub struct App {
     /// The day the client stands on (for analytics dates); fixed in tests.
     pub today: NaiveDate,
-    pub screen: Screen,
+    pub stage: Stage,
     pub login: Form,
     /// Why the user is at the login screen (e.g. an expired session).
     pub login_note: Option<String>,
@@ -213,33 +90,12 @@ pub struct App {
     pub session: Option<Session>,
     pub tabs: Vec<Tab>,
     pub tab: Tab,
-
-    pub my_tasks: Remote<Vec<Task>>,
-    pub my_selected: Selection,
-    pub completing: Option<Uuid>,
-    pub board: Board,
-    pub new_task: Form,
-    /// Keys go into the form (rather than switching tabs) while editing.
-    pub new_task_editing: bool,
-    pub account: Remote<MyAccount>,
-    pub accounts: Remote<Vec<Account>>,
-    pub accounts_selected: Selection,
-    pub log_user: Option<UserRef>,
-    pub log: Remote<Vec<Entry>>,
-    pub earnings: Remote<Earnings>,
-    pub closing_day: bool,
-    pub users: Remote<Vec<User>>,
-    pub users_selected: Selection,
-    pub system: Remote<SystemView>,
-    pub dead_selected: Selection,
-    pub analytics: Remote<AnalyticsView>,
-    pub open_count: Remote<usize>,
+    pub screens: Screens,
     /// The company's time zone: times are shown in it, labelled; "today" is in it.
     pub timezone: chrono_tz::Tz,
     pub meta: Remote<ates_shared::api::Meta>,
-    /// Show the reshuffle confirmation as soon as the count arrives.
-    pub confirm_after_count: bool,
-    pub reshuffling: bool,
+    /// A day close is on its way (asked from Accounts or Earnings).
+    pub closing_day: bool,
 
     pub popup: Option<Popup>,
     /// What the `?` help is narrowed to (typed after `/` in it), and whether typing goes there.
@@ -270,61 +126,22 @@ pub fn login_form(server: &str, username: &str) -> Form {
     form
 }
 
-pub fn new_task_form() -> Form {
-    Form::new(vec![
-        Field::text("title", "Title"),
-        Field::text("jira_id", "Jira id"),
-        Field::multiline("description", "Description"),
-    ])
-}
-
-pub const ROLE_NAMES: &[&str] = &["worker", "accountant", "manager", "admin"];
-
-pub fn new_user_form() -> Form {
-    Form::new(vec![
-        Field::text("username", "Username"),
-        Field::text("full_name", "Full name"),
-        Field::text("email", "E-mail"),
-        Field::secret("password", "Password"),
-        Field::choice("role", "Role", ROLE_NAMES),
-    ])
-}
-
 impl App {
     /// A client at the login screen, the fields pre-filled.
     pub fn new(today: NaiveDate, server: &str, username: &str) -> App {
         App {
             today,
-            screen: Screen::Login,
+            stage: Stage::Login,
             login: login_form(server, username),
             login_note: None,
             user: None,
             session: None,
             tabs: Vec::new(),
             tab: Tab::Board,
-            my_tasks: Remote::default(),
-            my_selected: Selection::default(),
-            completing: None,
-            board: Board::default(),
-            new_task: new_task_form(),
-            new_task_editing: false,
-            account: Remote::default(),
-            accounts: Remote::default(),
-            accounts_selected: Selection::default(),
-            log_user: None,
-            log: Remote::default(),
-            earnings: Remote::default(),
-            closing_day: false,
-            users: Remote::default(),
-            users_selected: Selection::default(),
-            system: Remote::default(),
-            dead_selected: Selection::default(),
-            analytics: Remote::default(),
-            open_count: Remote::default(),
+            screens: Screens::default(),
             timezone: chrono_tz::UTC,
             meta: Remote::default(),
-            confirm_after_count: false,
-            reshuffling: false,
+            closing_day: false,
             popup: None,
             help_filter: String::new(),
             help_filtering: false,
@@ -338,7 +155,7 @@ impl App {
 
     /// Starts from a remembered session: check the token before showing anything.
     pub fn resume(&mut self, session: Session) -> Vec<Command> {
-        self.screen = Screen::Resuming;
+        self.stage = Stage::Resuming;
         self.login = login_form(&session.server, &session.username);
         let command = Command::Resume {
             server: session.server.clone(),
@@ -353,11 +170,11 @@ impl App {
         self.tabs = tabs_for(user.role);
         self.tab = self.tabs.first().copied().unwrap_or(Tab::Board);
         self.user = Some(user);
-        self.screen = Screen::Main;
+        self.stage = Stage::Main;
         self.login_note = None;
         self.live = Live::Connecting;
         let mut commands = vec![Command::SetSession(self.session.clone())];
-        commands.extend(self.fetch(Fetch::Meta));
+        commands.extend(self.fetch_meta());
         commands.extend(self.refresh(self.tab));
         commands
     }
@@ -384,102 +201,69 @@ impl App {
         self.user.as_ref().map(|u| u.role)
     }
 
-    /// Asks for `fetch` and marks its data as loading; nothing (and one more fetch owed,
-    /// see `Remote`) while the same view's fetch is in flight.
-    pub fn fetch(&mut self, fetch: Fetch) -> Option<Command> {
-        self.generation += 1;
-        let generation = self.generation;
-        let started = match fetch {
-            Fetch::MyTasks => self.my_tasks.begin(generation),
-            Fetch::Board(_) => self.board.tasks.begin(generation),
-            Fetch::MyAccount => self.account.begin(generation),
-            Fetch::Accounts => self.accounts.begin(generation),
-            Fetch::Log(_) => self.log.begin(generation),
-            Fetch::Earnings => self.earnings.begin(generation),
-            Fetch::Users => self.users.begin(generation),
-            Fetch::System => self.system.begin(generation),
-            Fetch::Analytics(_) => self.analytics.begin(generation),
-            Fetch::OpenCount => self.open_count.begin(generation),
-            Fetch::Meta => self.meta.begin(generation),
-        };
-        started.then_some(Command::Fetch { fetch, generation })
+    /// The app's parts a screen may use, beside the screens themselves.
+    pub(crate) fn split(&mut self) -> (&mut Screens, Cx<'_>) {
+        (
+            &mut self.screens,
+            Cx {
+                today: self.today,
+                timezone: self.timezone,
+                keymap: &self.keymap,
+                flash: &mut self.flash,
+                popup: &mut self.popup,
+                closing_day: &mut self.closing_day,
+                generation: &mut self.generation,
+            },
+        )
     }
 
-    /// The fetch of the same view as `fetch`, as the view stands now (the log of the user
-    /// shown now, analytics for today).
-    pub fn current(&self, fetch: Fetch) -> Option<Fetch> {
-        Some(match fetch {
-            Fetch::Log(_) => Fetch::Log(self.log_user.as_ref()?.id),
-            Fetch::Analytics(_) => Fetch::Analytics(self.today),
-            Fetch::Board(_) => Fetch::Board(self.board.query()),
-            other => other,
+    /// Runs `f` on `tab`'s screen with the context it may use.
+    pub(crate) fn with_screen<R>(
+        &mut self,
+        tab: Tab,
+        f: impl FnOnce(&mut dyn crate::screens::Screen, &mut Cx) -> R,
+    ) -> R {
+        let (screens, mut cx) = self.split();
+        f(screens.get_mut(tab), &mut cx)
+    }
+
+    pub fn look(&self) -> Look {
+        Look {
+            today: self.today,
+            timezone: self.timezone,
+        }
+    }
+
+    /// Asks for the company's time zone and today's date.
+    pub(crate) fn fetch_meta(&mut self) -> Option<Command> {
+        self.generation += 1;
+        let generation = self.generation;
+        self.meta.begin(generation).then_some(Command::Fetch {
+            fetch: Fetch::Meta,
+            generation,
         })
     }
 
     /// Fetches what `tab` shows.
     pub fn refresh(&mut self, tab: Tab) -> Vec<Command> {
-        let fetches: Vec<Fetch> = match tab {
-            Tab::MyTasks => vec![Fetch::MyTasks],
-            Tab::Board => vec![Fetch::Board(self.board.query())],
-            Tab::NewTask => vec![],
-            Tab::MyAccount => vec![Fetch::MyAccount],
-            Tab::Reshuffle => vec![Fetch::OpenCount],
-            Tab::Accounts => {
-                let mut list = vec![Fetch::Accounts];
-                if let Some(user) = &self.log_user {
-                    list.push(Fetch::Log(user.id));
-                }
-                list
-            }
-            Tab::Earnings => vec![Fetch::Earnings],
-            Tab::Users => vec![Fetch::Users],
-            Tab::Events => vec![Fetch::System],
-            Tab::Analytics => vec![Fetch::Analytics(self.today)],
-        };
-        fetches.into_iter().filter_map(|f| self.fetch(f)).collect()
+        self.with_screen(tab, |screen, cx| screen.refresh(cx))
     }
 
     pub fn switch_to(&mut self, tab: Tab) -> Vec<Command> {
         if !self.tabs.contains(&tab) {
             return Vec::new();
         }
+        self.screens.get_mut(self.tab).left();
         self.tab = tab;
-        self.new_task_editing = false;
-        self.board.searching = false;
         self.refresh(tab)
     }
 
-    /// My tasks in the order shown: open ones first, newest first within each.
-    pub fn set_my_tasks(tasks: &mut [Task]) {
-        tasks.sort_by_key(|t| t.status != TaskStatus::Open);
-    }
-
-    pub fn selected_my_task(&self) -> Option<&Task> {
-        self.my_tasks.data.as_ref()?.get(self.my_selected.index)
-    }
-
-    pub fn selected_account(&self) -> Option<&Account> {
-        self.accounts
-            .data
-            .as_ref()?
-            .get(self.accounts_selected.index)
-    }
-
-    pub fn selected_user(&self) -> Option<&User> {
-        self.users.data.as_ref()?.get(self.users_selected.index)
-    }
-
-    /// Whether keys currently go into a text field (so `q` and digits are text).
+    /// Whether keys currently go into text (so `q` and digits are text).
     pub fn typing(&self) -> bool {
-        match self.screen {
-            Screen::Login => true,
-            Screen::Resuming => false,
-            Screen::Main => {
-                matches!(self.popup, Some(Popup::NewUser(_)))
-                    || (self.popup.is_none()
-                        && ((self.tab == Tab::NewTask && self.new_task_editing)
-                            || (self.tab == Tab::Board && self.board.searching)))
-            }
+        match self.stage {
+            Stage::Login => true,
+            Stage::Resuming => false,
+            Stage::Main => self.popup.is_none() && self.screens.get(self.tab).typing(),
         }
     }
 }

@@ -1,4 +1,5 @@
-//! The screens after login, and which role sees which.
+//! The screens after login by name, and which role sees which (each screen itself lives
+//! in `crate::screens`).
 
 use ates_shared::Role;
 
@@ -45,26 +46,6 @@ impl Tab {
             Tab::Users => "users",
             Tab::Events => "events",
             Tab::Analytics => "analytics",
-        }
-    }
-
-    /// Whether the screen shows a list the movement keys move in.
-    pub fn has_list(self) -> bool {
-        matches!(
-            self,
-            Tab::MyTasks | Tab::Board | Tab::Accounts | Tab::Users | Tab::Events
-        )
-    }
-
-    /// The contexts whose changes make this screen's data stale.
-    pub fn contexts(self) -> &'static [&'static str] {
-        match self {
-            Tab::MyTasks | Tab::Board | Tab::Reshuffle => &["tracker"],
-            Tab::NewTask => &[],
-            Tab::MyAccount | Tab::Accounts | Tab::Earnings => &["accounting"],
-            Tab::Users => &["auth"],
-            Tab::Events => &["auth", "tracker", "accounting", "analytics"],
-            Tab::Analytics => &["analytics", "accounting"],
         }
     }
 }

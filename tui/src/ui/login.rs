@@ -3,7 +3,7 @@
 use super::widgets::{centered, error_style};
 use crate::app::App;
 use crate::app::form::Form;
-use crate::app::state::Screen;
+use crate::app::state::Stage;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
@@ -17,7 +17,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let inner = block.inner(box_area);
     frame.render_widget(block, box_area);
     let mut lines: Vec<Line> = Vec::new();
-    if app.screen == Screen::Resuming {
+    if app.stage == Stage::Resuming {
         lines.push(Line::from(""));
         lines.push(Line::from(format!(
             "Connecting to {} as {}…",

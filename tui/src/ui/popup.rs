@@ -1,10 +1,10 @@
-//! Popups over any screen: help, confirmations, the new-user form, the role picker.
+//! The app's popups over any screen: help and confirmations (a screen draws its own
+//! dialogs, with `show`).
 
-use super::login::form_lines;
-use super::widgets::{centered, error_style};
+use super::widgets::centered;
 use crate::app::App;
 use crate::app::help::bindings;
-use crate::app::state::{Popup, ROLE_NAMES};
+use crate::app::state::Popup;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
@@ -54,40 +54,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             ];
             show(frame, area, &format!(" {} ", confirm.title), lines, 60);
         }
-        Popup::NewUser(form) => {
-            let mut lines = form_lines(form, true);
-            if let Some(err) = &form.error {
-                lines.push(Line::from(Span::styled(format!("! {err}"), error_style())));
-            }
-            lines.push(Line::from(""));
-            lines.push(Line::from(if form.submitting {
-                "Creating…"
-            } else {
-                "Enter next / create · ←/→ role · Esc cancel"
-            }));
-            show(frame, area, " New user ", lines, 64);
-        }
-        Popup::RolePicker {
-            username, selected, ..
-        } => {
-            let mut lines = vec![Line::from(format!("Role of {username}:")), Line::from("")];
-            for (i, role) in ROLE_NAMES.iter().enumerate() {
-                let marker = if i == *selected { ">" } else { " " };
-                let style = if i == *selected {
-                    Style::new().add_modifier(Modifier::REVERSED)
-                } else {
-                    Style::new()
-                };
-                lines.push(Line::from(Span::styled(format!("{marker} {role}"), style)));
-            }
-            lines.push(Line::from(""));
-            lines.push(Line::from("j/k choose · Enter set · Esc cancel"));
-            show(frame, area, " Change role ", lines, 40);
-        }
     }
 }
 
-fn show(frame: &mut Frame, area: Rect, title: &str, lines: Vec<Line<'static>>, width: u16) {
+/// A bordered box of `lines` at most `width` wide, centred in `area` over what is there.
+pub fn show(frame: &mut Frame, area: Rect, title: &str, lines: Vec<Line<'static>>, width: u16) {
     let width = width.min(area.width);
     // Wrapped height: each line takes ceil(len / inner width) rows.
     let inner_width = width.saturating_sub(2).max(1) as usize;

@@ -297,8 +297,8 @@ pub fn logged_in(role: Role) -> App {
             }));
         }
     }
-    app.my_tasks.error = None;
-    app.board.tasks.error = None;
+    app.screens.my_tasks.list.remote.error = None;
+    app.screens.board.list.remote.error = None;
     app
 }
 
