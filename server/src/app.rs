@@ -6,12 +6,12 @@ use crate::accounting::{self, Accounting};
 use crate::analytics::{self, Analytics};
 use crate::auth::{self, Auth, token::Tokens};
 use crate::clock::SharedClock;
-use crate::config::Config;
+use crate::config::{Config, Deployment};
 use crate::db::Db;
 use crate::db::DbError;
 use crate::events::rebuild::{Progress, ReadModel, Rebuilds};
-use crate::events::transport::OutboxLog;
-use crate::events::{Consumer, EventSystem, schema};
+use crate::events::transport::{EventLog, MirrorLog, OutboxLog};
+use crate::events::{Consumer, EventSystem, Handler, schema};
 use crate::http::{self, AppState};
 use crate::lock::DataDirLock;
 use crate::tracker::{self, Tracker};
@@ -24,12 +24,16 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-/// Every context's database, opened and migrated.
+/// Every context's database, opened and migrated, and how this process reads each
+/// context's log. In split mode only one context is served, but the others' databases
+/// exist too: the tracker's holds the users copy every service checks callers against.
 pub struct Databases {
     pub auth: Db,
     pub tracker: Db,
     pub accounting: Db,
     pub analytics: Db,
+    /// The one context served (split mode), or `None` for all.
+    only: Option<&'static str>,
 }
 
 impl Databases {
@@ -41,7 +45,36 @@ impl Databases {
             tracker: Db::open(dir, "tracker", &tracker::store::migrations())?,
             accounting: Db::open(dir, "accounting", &accounting::store::migrations())?,
             analytics: Db::open(dir, "analytics", &analytics::store::migrations())?,
+            only: None,
         })
+    }
+
+    /// Serves only `only` (split mode) when given.
+    pub fn serving(mut self, only: Option<&'static str>) -> Databases {
+        self.only = only;
+        self
+    }
+
+    pub fn db(&self, context: &str) -> &Db {
+        match context {
+            "auth" => &self.auth,
+            "tracker" => &self.tracker,
+            "accounting" => &self.accounting,
+            _ => &self.analytics,
+        }
+    }
+
+    fn runs(&self, context: &str) -> bool {
+        self.only.is_none_or(|only| only == context)
+    }
+
+    /// `source`'s log as this process reads it: the outbox itself when `source` runs here,
+    /// else (split mode) what arrived from the broker into the served context's database.
+    pub fn log(&self, source: &str) -> Arc<dyn EventLog> {
+        match self.only {
+            Some(only) if only != source => Arc::new(MirrorLog::new(self.db(only).clone(), source)),
+            _ => Arc::new(OutboxLog::new(self.db(source).clone())),
+        }
     }
 
     /// Each context's name and database.
@@ -54,69 +87,61 @@ impl Databases {
         ]
     }
 
-    /// Who follows whose log (embedded mode: every consumer in this process).
+    /// Who follows whose log: every consumer of the contexts served here. In split mode a
+    /// service other than the tracker also keeps a users copy (`<service>.access.auth`, in
+    /// its tracker database) to check callers against, as the tracker does with its own.
     pub fn consumers(
         &self,
         clock: &SharedClock,
         ledger: Arc<accounting::ledger::Ledger>,
     ) -> Vec<Consumer> {
-        let log = |db: &Db| -> Arc<OutboxLog> { Arc::new(OutboxLog::new(db.clone())) };
-        let (auth_log, tracker_log) = (log(&self.auth), log(&self.tracker));
         let projection = Arc::new(analytics::projection::Projection);
-        vec![
-            Consumer::new(
-                "tracker",
-                self.tracker.clone(),
-                auth_log.clone(),
-                Arc::new(tracker::users_copy::UsersCopy),
+        let users_copy = Arc::new(tracker::users_copy::UsersCopy);
+        let mut consumers = Vec::new();
+        let mut add = |context: &str, db: &Db, source: &str, handler: Arc<dyn Handler>| {
+            consumers.push(Consumer::new(
+                context,
+                db.clone(),
+                self.log(source),
+                handler,
                 clock.clone(),
-            ),
-            Consumer::new(
-                "accounting",
-                self.accounting.clone(),
-                auth_log,
-                ledger.clone(),
-                clock.clone(),
-            ),
-            Consumer::new(
-                "accounting",
-                self.accounting.clone(),
-                tracker_log.clone(),
-                ledger,
-                clock.clone(),
-            ),
-            Consumer::new(
-                "analytics",
-                self.analytics.clone(),
-                tracker_log,
-                projection.clone(),
-                clock.clone(),
-            ),
-            Consumer::new(
-                "analytics",
-                self.analytics.clone(),
-                log(&self.accounting),
-                projection,
-                clock.clone(),
-            ),
-        ]
+            ))
+        };
+        match self.only {
+            None | Some("tracker") => add("tracker", &self.tracker, "auth", users_copy),
+            // e.g. `accounting.access.auth`: the users copy of the accounting service.
+            Some(only) => add(&format!("{only}.access"), &self.tracker, "auth", users_copy),
+        }
+        if self.runs("accounting") {
+            add("accounting", &self.accounting, "auth", ledger.clone());
+            add("accounting", &self.accounting, "tracker", ledger);
+        }
+        if self.runs("analytics") {
+            add("analytics", &self.analytics, "tracker", projection.clone());
+            add("analytics", &self.analytics, "accounting", projection);
+        }
+        consumers
     }
 
-    /// The read models that can be rebuilt from the logs.
+    /// The read models served here that can be rebuilt from the logs.
     pub fn read_models(&self, ledger: Arc<accounting::ledger::Ledger>) -> Vec<ReadModel> {
-        vec![
-            accounting::replay::read_model(
+        let mut models = Vec::new();
+        if self.runs("accounting") {
+            models.push(accounting::replay::read_model(
                 self.accounting.clone(),
-                self.auth.clone(),
-                self.tracker.clone(),
+                self.log("auth"),
+                self.log("tracker"),
                 ledger,
-            ),
-            analytics::read_model(
+            ));
+        }
+        if self.runs("analytics") {
+            models.push(analytics::read_model(
                 self.analytics.clone(),
-                self.tracker.clone(),
-                self.accounting.clone(),
-            ),
-        ]
+                self.log("tracker"),
+                self.log("accounting"),
+            ));
+        }
+        models
     }
 }
 
@@ -138,7 +163,7 @@ impl Contexts {
         tokens: Arc<Tokens>,
     ) -> anyhow::Result<Contexts> {
         schema::compile_all();
-        let dbs = Databases::open(&config.data_dir)?;
+        let dbs = Databases::open(&config.data_dir)?.serving(config.deployment.only());
         let auth = Auth::new(
             dbs.auth.clone(),
             clock.clone(),
@@ -182,7 +207,15 @@ pub async fn rebuild_offline(
 ) -> anyhow::Result<()> {
     let _lock = DataDirLock::acquire(data_dir)?;
     schema::compile_all();
-    let dbs = Databases::open(data_dir)?;
+    // A split service's directory holds its own context, and the others' logs as they
+    // arrived from the broker.
+    let only = match std::fs::read_to_string(data_dir.join("deployment")) {
+        Ok(found) => ["auth", "tracker", "accounting", "analytics"]
+            .into_iter()
+            .find(|context| *context == found.trim()),
+        Err(_) => None,
+    };
+    let dbs = Databases::open(data_dir)?.serving(only);
     let seed = dbs
         .accounting
         .read(|conn| accounting::store::meta(conn, "pricing_seed").map_err(DbError::from))
@@ -212,6 +245,9 @@ pub struct Application {
     state: AppState,
     deliver_events: bool,
     background_tick: std::time::Duration,
+    deployment: Deployment,
+    /// The databases, for split mode's relay and inbox.
+    served: Databases,
 }
 
 impl Application {
@@ -221,16 +257,21 @@ impl Application {
             format!("creating the data directory {}", config.data_dir.display())
         })?;
         let lock = DataDirLock::acquire(&config.data_dir)?;
+        check_deployment(&config)?;
         // Installed before anything records a metric.
         http::metrics::handle();
         let secret = jwt_secret(&config)?;
         let tokens = Arc::new(Tokens::new(secret.as_bytes(), config.token_ttl));
         let contexts = Contexts::open(&config, clock.clone(), tokens.clone()).await?;
-        if let Some(generated) = contexts
-            .auth
-            .ensure_first_admin(config.admin_password.clone())
-            .await?
-        {
+        let first_admin = if config.deployment.runs("auth") {
+            contexts
+                .auth
+                .ensure_first_admin(config.admin_password.clone())
+                .await?
+        } else {
+            None
+        };
+        if let Some(generated) = first_admin {
             println!(
                 "Created the admin user `admin` with the password `{generated}` (shown only this once)."
             );
@@ -252,7 +293,13 @@ impl Application {
             tokens,
             clock,
             access: Arc::new(tracker::access::Access::new(dbs.tracker.clone())),
-            contexts: Arc::new(dbs.contexts()),
+            contexts: Arc::new(
+                dbs.contexts()
+                    .into_iter()
+                    .filter(|(name, _)| config.deployment.runs(name))
+                    .collect(),
+            ),
+            trusted_proxies: Arc::new(config.trusted_proxies.clone()),
         };
         let listener = TcpListener::bind(config.listen)
             .await
@@ -263,6 +310,8 @@ impl Application {
             state,
             deliver_events: config.deliver_events,
             background_tick: config.background_tick,
+            deployment: config.deployment,
+            served: dbs,
         })
     }
 
@@ -285,8 +334,29 @@ impl Application {
     ) -> anyhow::Result<()> {
         let (stop, stopped) = watch::channel(false);
         let mut background = JoinSet::new();
+        if let (true, Deployment::Split { only, broker }) = (self.deliver_events, &self.deployment)
+        {
+            let service = only.as_str();
+            if crate::events::broker::PRODUCES.contains(&service) {
+                background.spawn(crate::events::broker::relay::run(
+                    broker.clone(),
+                    self.served.db(service).clone(),
+                    stopped.clone(),
+                ));
+            }
+            if !crate::events::broker::sources_of(service).is_empty() {
+                background.spawn(crate::events::broker::inbox::run(
+                    broker.clone(),
+                    service.to_owned(),
+                    self.served.db(service).clone(),
+                    stopped.clone(),
+                ));
+            }
+        }
         if self.deliver_events {
             self.state.events.spawn(&mut background, &stopped);
+        }
+        if self.deliver_events && self.deployment.runs("accounting") {
             background.spawn(self.state.accounting.clone().run_day_closer(
                 self.state.events.clone(),
                 stopped.clone(),
@@ -299,7 +369,7 @@ impl Application {
                     .run_mailer(stopped.clone(), self.background_tick),
             );
         }
-        let router = http::router(self.state.clone());
+        let router = http::router_for(self.state.clone(), self.deployment.only());
         tracing::info!(address = %self.listener.local_addr()?, "aTES is listening");
         let stop_http = stop.clone();
         // The client's address keys the login throttle.
@@ -315,6 +385,35 @@ impl Application {
         while background.join_next().await.is_some() {}
         Ok(())
     }
+}
+
+/// A data directory belongs to one deployment: a split service's databases hold only its
+/// context's data, so starting it embedded (or as another context) would serve empty or
+/// foreign data. The first start writes `<data-dir>/deployment`; later starts must match.
+/// Split mode also needs the token secret every service shares.
+fn check_deployment(config: &Config) -> anyhow::Result<()> {
+    let wanted = config.deployment.only().unwrap_or("all");
+    let path = config.data_dir.join("deployment");
+    match std::fs::read_to_string(&path) {
+        Ok(found) => anyhow::ensure!(
+            found.trim() == wanted,
+            "{} was set up for `{}` but this start asks for `{wanted}`: use another data directory",
+            config.data_dir.display(),
+            found.trim()
+        ),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::write(&path, format!("{wanted}\n"))
+                .with_context(|| format!("writing {}", path.display()))?
+        }
+        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+    }
+    if config.deployment != Deployment::Embedded {
+        anyhow::ensure!(
+            config.jwt_secret.is_some(),
+            "split mode needs the token secret every service shares: --jwt-secret-file FILE (or ATES_JWT_SECRET)"
+        );
+    }
+    Ok(())
 }
 
 /// The configured secret, or the one kept in the data directory (created on first start),

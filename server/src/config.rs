@@ -47,6 +47,10 @@ pub enum Command {
         #[command(flatten)]
         data: DataDirArg,
     },
+    /// Split mode's front door: the one URL clients use. Forwards each route to the
+    /// service that owns it and merges what spans services (event status, dead letters,
+    /// the change stream, health).
+    Gateway(GatewayArgs),
     /// Put a backup in place, with the server stopped.
     Restore {
         /// A directory written by `ates-server backup`.
@@ -58,6 +62,28 @@ pub enum Command {
         #[command(flatten)]
         data: DataDirArg,
     },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GatewayArgs {
+    /// Address to listen on.
+    #[arg(long, env = "ATES_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// `CONTEXT=URL` for each of auth, tracker, accounting and analytics, e.g.
+    /// `--upstream auth=http://127.0.0.1:8081`.
+    #[arg(long = "upstream", value_parser = parse_upstream, required = true)]
+    pub upstreams: Vec<(ContextName, String)>,
+}
+
+fn parse_upstream(text: &str) -> Result<(ContextName, String), String> {
+    use clap::ValueEnum as _;
+    let (context, url) = text
+        .split_once('=')
+        .ok_or_else(|| format!("`{text}`: give CONTEXT=URL, e.g. auth=http://127.0.0.1:8081"))?;
+    let context = ContextName::from_str(context, true).map_err(|_| {
+        format!("`{context}` is not a context: auth, tracker, accounting or analytics")
+    })?;
+    Ok((context, url.to_owned()))
 }
 
 /// What `ates-server rebuild` rebuilds.
@@ -157,6 +183,25 @@ pub struct ServeArgs {
     /// then get 503.
     #[arg(long, env = "ATES_PASSWORD_CHECKS", default_value_t = LoginLimits::DEFAULT.concurrent_checks)]
     pub password_checks: usize,
+    /// Split mode: run only this context (its routes, database, relay and consumers);
+    /// events travel through RabbitMQ at `--amqp-url`. Without it every context runs here.
+    #[arg(long, env = "ATES_ONLY", requires = "amqp_url")]
+    pub only: Option<ContextName>,
+    /// The broker for split mode, e.g. `amqp://guest:guest@127.0.0.1:5672/%2f`.
+    #[arg(long, env = "ATES_AMQP_URL", hide_env_values = true, requires = "only")]
+    pub amqp_url: Option<String>,
+    /// A proxy (the split-mode gateway) whose `X-Forwarded-For` names the real client, for
+    /// the per-address login throttle; repeat for several. Only for a service reachable
+    /// through that proxy alone: anyone else could claim any address.
+    #[arg(
+        long = "trusted-proxy",
+        env = "ATES_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// The prefix of every exchange and queue split mode uses on the broker.
+    #[arg(long, env = "ATES_AMQP_NAMESPACE", default_value = "ates")]
+    pub amqp_namespace: String,
     /// Sender of payout e-mails.
     #[arg(
         long,
@@ -164,6 +209,53 @@ pub struct ServeArgs {
         default_value = "aTES payroll <payroll@localhost>"
     )]
     pub mail_from: String,
+}
+
+/// A bounded context, as `--only` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ContextName {
+    Auth,
+    Tracker,
+    Accounting,
+    Analytics,
+}
+
+impl ContextName {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContextName::Auth => "auth",
+            ContextName::Tracker => "tracker",
+            ContextName::Accounting => "accounting",
+            ContextName::Analytics => "analytics",
+        }
+    }
+}
+
+/// Which contexts run in this process, and how their events travel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Deployment {
+    /// Every context in one process; consumers read each other's outbox directly.
+    Embedded,
+    /// One context; its events leave, and other contexts' events arrive, through RabbitMQ.
+    Split {
+        only: ContextName,
+        broker: crate::events::broker::Broker,
+    },
+}
+
+impl Deployment {
+    /// The one context this process runs, in split mode.
+    pub fn only(&self) -> Option<&'static str> {
+        match self {
+            Deployment::Embedded => None,
+            Deployment::Split { only, .. } => Some(only.as_str()),
+        }
+    }
+
+    /// Whether `context` runs in this process.
+    pub fn runs(&self, context: &str) -> bool {
+        self.only().is_none_or(|only| only == context)
+    }
 }
 
 /// What the application needs to start, however it was configured.
@@ -183,6 +275,8 @@ pub struct Config {
     pub mail_from: String,
     /// How often ended days are looked for and due e-mails sent.
     pub background_tick: std::time::Duration,
+    pub deployment: Deployment,
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Config {
@@ -206,6 +300,8 @@ impl Config {
             data_dir,
             mail_from: "aTES payroll <payroll@localhost>".into(),
             background_tick: std::time::Duration::from_millis(50),
+            deployment: Deployment::Embedded,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -255,6 +351,17 @@ impl TryFrom<ServeArgs> for Config {
             mail,
             mail_from: args.mail_from,
             background_tick: std::time::Duration::from_secs(1),
+            trusted_proxies: args.trusted_proxies,
+            deployment: match (args.only, args.amqp_url) {
+                (Some(only), Some(url)) => Deployment::Split {
+                    only,
+                    broker: crate::events::broker::Broker {
+                        url,
+                        namespace: args.amqp_namespace,
+                    },
+                },
+                _ => Deployment::Embedded,
+            },
         })
     }
 }

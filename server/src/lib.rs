@@ -16,6 +16,7 @@ pub mod dates;
 pub mod db;
 pub mod error;
 pub mod events;
+pub mod gateway;
 pub mod http;
 pub mod lock;
 pub mod paging;

@@ -37,6 +37,13 @@ async fn run() -> anyhow::Result<()> {
         Some(Command::Serve(args)) => serve(args.try_into()?, clock).await,
         Some(Command::User(command)) => user(command, clock).await,
         Some(Command::Rebuild { what, data }) => rebuild(what, &data.data_dir).await,
+        Some(Command::Gateway(args)) => {
+            let upstreams = ates_server::gateway::Upstreams::new(&args.upstreams)?;
+            let listener = tokio::net::TcpListener::bind(args.listen)
+                .await
+                .map_err(|e| anyhow::anyhow!("binding {}: {e}", args.listen))?;
+            ates_server::gateway::serve(listener, upstreams, shutdown_signal()).await
+        }
         Some(Command::Backup { to, data }) => {
             let manifest = ates_server::backup::backup(&data.data_dir, &to)?;
             print_copies("backed up", &manifest, &to);

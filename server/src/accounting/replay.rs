@@ -42,7 +42,12 @@ DROP TABLE kept_mail;
 
 /// Accounting's read model: rebuilt from auth's and the tracker's logs (as far as the live
 /// consumers applied them) and its own log of decisions.
-pub fn read_model(accounting: Db, auth: Db, tracker: Db, ledger: Arc<Ledger>) -> ReadModel {
+pub fn read_model(
+    accounting: Db,
+    auth: Arc<dyn crate::events::transport::EventLog>,
+    tracker: Arc<dyn crate::events::transport::EventLog>,
+    ledger: Arc<Ledger>,
+) -> ReadModel {
     ReadModel {
         context: RebuildContext::Accounting,
         db: accounting.clone(),

@@ -84,6 +84,7 @@ pub fn migrations() -> Migrations<'static> {
              ALTER TABLE users ADD COLUMN access_version INTEGER NOT NULL DEFAULT 0;",
         ),
         M::up(crate::events::tables::DEAD_LETTER_RESOLUTION),
+        M::up(crate::events::tables::TRANSPORT_TABLES),
     ])
 }
 

@@ -157,7 +157,11 @@ impl Analytics {
 
 /// Analytics' read model: rebuilt from the tracker's and accounting's logs, as far as the
 /// live consumers applied them.
-pub fn read_model(analytics: Db, tracker: Db, accounting: Db) -> crate::events::rebuild::ReadModel {
+pub fn read_model(
+    analytics: Db,
+    tracker: std::sync::Arc<dyn crate::events::transport::EventLog>,
+    accounting: std::sync::Arc<dyn crate::events::transport::EventLog>,
+) -> crate::events::rebuild::ReadModel {
     use crate::events::rebuild::{ReadModel, Source, replace_tables};
     use std::sync::Arc;
     ReadModel {

@@ -50,6 +50,7 @@ pub fn migrations() -> Migrations<'static> {
             CREATE INDEX rewards_by_day ON rewards (date, reward_cents DESC, completed_at, task_id);",
         ),
         M::up(crate::events::tables::DEAD_LETTER_RESOLUTION),
+        M::up(crate::events::tables::TRANSPORT_TABLES),
     ])
 }
 

@@ -30,15 +30,55 @@ pub fn router() -> Router<AppState> {
         (status = 503, description = "too many password checks at once; see `Retry-After`", body = ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: axum::http::HeaderMap,
     AppJson(req): AppJson<LoginRequest>,
 ) -> Result<Json<LoginResponse>> {
+    let client = client_address(peer.ip(), &headers, &state.trusted_proxies);
     Ok(Json(
-        state
-            .auth
-            .login(req.username, req.password, client.ip())
-            .await?,
+        state.auth.login(req.username, req.password, client).await?,
     ))
+}
+
+/// The address a login is throttled by: the peer's, or behind a trusted proxy the one it
+/// appended last to `X-Forwarded-For` (the entries before it are the client's own claims).
+fn client_address(
+    peer: std::net::IpAddr,
+    headers: &axum::http::HeaderMap,
+    trusted: &[std::net::IpAddr],
+) -> std::net::IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .next_back()
+        .and_then(|last| last.trim().parse().ok())
+        .unwrap_or(peer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_trusted_proxy_names_the_client() {
+        let proxy: std::net::IpAddr = "127.0.0.1".parse().unwrap();
+        let mut headers = axum::http::HeaderMap::new();
+        headers.insert("x-forwarded-for", "6.6.6.6, 10.0.0.7".parse().unwrap());
+        assert_eq!(
+            client_address(proxy, &headers, &[proxy]),
+            "10.0.0.7".parse::<std::net::IpAddr>().unwrap()
+        );
+        assert_eq!(client_address(proxy, &headers, &[]), proxy, "untrusted");
+        assert_eq!(
+            client_address(proxy, &axum::http::HeaderMap::new(), &[proxy]),
+            proxy
+        );
+    }
 }
 
 /// The logged-in user.

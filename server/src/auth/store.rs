@@ -31,6 +31,7 @@ pub fn migrations() -> Migrations<'static> {
              ALTER TABLE users ADD COLUMN access_version INTEGER NOT NULL DEFAULT 1;",
         ),
         M::up(crate::events::tables::DEAD_LETTER_RESOLUTION),
+        M::up(crate::events::tables::TRANSPORT_TABLES),
     ])
 }
 

@@ -27,7 +27,7 @@ pub const MAX_EVENT_DATA_BYTES: usize = 64 * 1024;
 impl LoggedEvent {
     /// Reads one `outbox` row (columns `seq, event_id, event_name, event_version,
     /// event_time, producer, data`), never failing on a damaged one.
-    fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<LoggedEvent> {
+    pub(crate) fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<LoggedEvent> {
         let seq: i64 = row.get(0)?;
         let strict = || -> Result<Envelope, String> {
             let size = match row.get_ref(6).map_err(|e| e.to_string())? {

@@ -48,10 +48,9 @@ pub struct Source {
 }
 
 impl Source {
-    /// Another context's log (embedded: its outbox), replayed as far as the consumer
-    /// `<context>.<producer>` applied it.
-    pub fn followed_by(context: &str, producer: Db) -> Source {
-        let log: Arc<dyn EventLog> = Arc::new(OutboxLog::new(producer));
+    /// Another context's log (embedded: its outbox; split: what arrived from the broker),
+    /// replayed as far as the consumer `<context>.<producer>` applied it.
+    pub fn followed_by(context: &str, log: Arc<dyn EventLog>) -> Source {
         let consumer = format!("{context}.{}", log.source());
         Source {
             log,

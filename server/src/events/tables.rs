@@ -46,3 +46,27 @@ pub const DEAD_LETTER_RESOLUTION: &str = "
 ALTER TABLE dead_letters ADD COLUMN resolution TEXT;
 CREATE INDEX dead_letters_by_consumer_id ON dead_letters (consumer, id);
 ";
+
+/// Added later to every context's database, for split mode (events carried by RabbitMQ):
+/// `relay_positions`: how far the relay has published this context's outbox, moved only
+/// after the broker confirmed; `received`: other contexts' events as they arrived from the
+/// broker, contiguous per source (the consumers here read them like an outbox).
+pub const TRANSPORT_TABLES: &str = "
+CREATE TABLE relay_positions (
+    producer TEXT    PRIMARY KEY,
+    position INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE received (
+    source        TEXT    NOT NULL,
+    seq           INTEGER NOT NULL,
+    -- Untyped (no affinity): each value is kept exactly as the producer's row held it.
+    event_id,
+    event_name,
+    event_version,
+    event_time,
+    producer,
+    data,
+    received_at   TEXT    NOT NULL,
+    PRIMARY KEY (source, seq)
+) WITHOUT ROWID;
+";

@@ -62,3 +62,59 @@ impl EventLog for OutboxLog {
         self.db.commits()
     }
 }
+
+/// Split mode's transport: another context's log as it arrived from the broker, held in
+/// this consumer's own database (`received`, contiguous per source; see `broker::inbox`).
+pub struct MirrorLog {
+    db: Db,
+    source: String,
+}
+
+impl MirrorLog {
+    pub fn new(db: Db, source: &str) -> MirrorLog {
+        MirrorLog {
+            db,
+            source: source.to_owned(),
+        }
+    }
+}
+
+impl EventLog for MirrorLog {
+    fn source(&self) -> &str {
+        &self.source
+    }
+
+    fn fetch(
+        &self,
+        position: i64,
+        limit: usize,
+    ) -> BoxFuture<'_, Result<Vec<LoggedEvent>, DbError>> {
+        let source = self.source.clone();
+        Box::pin(self.db.read(move |conn| -> Result<_, DbError> {
+            let mut select = conn.prepare_cached(
+                "SELECT seq, event_id, event_name, event_version, event_time, producer, data
+                 FROM received WHERE source = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+            )?;
+            let rows = select.query_map(
+                rusqlite::params![source, position, limit as i64],
+                LoggedEvent::from_row,
+            )?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        }))
+    }
+
+    fn head(&self) -> BoxFuture<'_, Result<i64, DbError>> {
+        let source = self.source.clone();
+        Box::pin(self.db.read(move |conn| -> Result<_, DbError> {
+            Ok(conn.query_row(
+                "SELECT coalesce(max(seq), 0) FROM received WHERE source = ?1",
+                [&source],
+                |r| r.get(0),
+            )?)
+        }))
+    }
+
+    fn changes(&self) -> watch::Receiver<u64> {
+        self.db.commits()
+    }
+}

@@ -42,20 +42,39 @@ pub struct AppState {
     pub clock: SharedClock,
     /// Each context's name and database, for the change stream.
     pub contexts: Arc<Vec<(String, Db)>>,
+    /// Proxies (the split-mode gateway) whose `X-Forwarded-For` names the real client.
+    pub trusted_proxies: Arc<Vec<std::net::IpAddr>>,
 }
 
+/// Every context's routes (embedded mode).
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    router_for(state, None)
+}
+
+/// The routes of `only` (split mode: one context per process), or of every context; the
+/// server's own routes and the event system's are in each.
+pub fn router_for(state: AppState, only: Option<&str>) -> Router {
+    let serves = |context: &str| only.is_none_or(|only| only == context);
+    let mut router = Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::serve))
         .route("/api/v1/meta", get(meta))
         .route("/api-docs/openapi.json", get(openapi::serve))
         .route("/api/v1/stream", get(stream::stream))
-        .merge(crate::auth::routes::router())
-        .merge(crate::tracker::routes::router())
-        .merge(crate::accounting::routes::router())
-        .merge(crate::analytics::routes::router())
-        .merge(crate::events::routes::router())
+        .merge(crate::events::routes::router());
+    if serves("auth") {
+        router = router.merge(crate::auth::routes::router());
+    }
+    if serves("tracker") {
+        router = router.merge(crate::tracker::routes::router());
+    }
+    if serves("accounting") {
+        router = router.merge(crate::accounting::routes::router());
+    }
+    if serves("analytics") {
+        router = router.merge(crate::analytics::routes::router());
+    }
+    router
         .fallback(error::not_found)
         .layer(axum::extract::DefaultBodyLimit::max(extract::BODY_LIMIT_BYTES))
         .layer(axum::middleware::from_fn(etag::conditional_get))

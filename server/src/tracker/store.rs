@@ -56,6 +56,7 @@ pub fn migrations() -> Migrations<'static> {
              DROP INDEX tasks_by_status;
              CREATE INDEX tasks_by_status ON tasks (status, id);",
         ),
+        M::up(crate::events::tables::TRANSPORT_TABLES),
     ])
 }
 

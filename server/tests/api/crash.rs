@@ -234,13 +234,20 @@ async fn books_stay_whole_through_sigkills_in_the_middle_of_work() {
 
 /// Every invariant of the books, read straight from the databases. Returns a summary.
 fn check_books(dir: &Path) -> String {
-    let conn = Connection::open(dir.join("accounting.db")).unwrap();
-    for other in ["tracker", "auth"] {
-        conn.execute(
-            "ATTACH DATABASE ?1 AS ?2",
-            [dir.join(format!("{other}.db")).to_str().unwrap(), other],
-        )
-        .unwrap();
+    check_books_in(
+        &dir.join("accounting.db"),
+        &dir.join("tracker.db"),
+        &dir.join("auth.db"),
+    )
+}
+
+/// The same, with each context's database wherever it lives (split mode: one directory
+/// per service).
+pub(crate) fn check_books_in(accounting: &Path, tracker: &Path, auth: &Path) -> String {
+    let conn = Connection::open(accounting).unwrap();
+    for (other, path) in [("tracker", tracker), ("auth", auth)] {
+        conn.execute("ATTACH DATABASE ?1 AS ?2", [path.to_str().unwrap(), other])
+            .unwrap();
     }
     let one = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
     // Every consumer stands at its producer's head.

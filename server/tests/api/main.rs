@@ -13,4 +13,5 @@ mod helpers;
 mod operations;
 mod properties;
 mod roles;
+mod split;
 mod tracker;
