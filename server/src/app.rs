@@ -260,8 +260,7 @@ impl Application {
         check_deployment(&config)?;
         // Installed before anything records a metric.
         http::metrics::handle();
-        let secret = jwt_secret(&config)?;
-        let tokens = Arc::new(Tokens::new(secret.as_bytes(), config.token_ttl));
+        let tokens = Arc::new(tokens(&config)?);
         let contexts = Contexts::open(&config, clock.clone(), tokens.clone()).await?;
         let first_admin = if config.deployment.runs("auth") {
             contexts
@@ -334,7 +333,14 @@ impl Application {
     ) -> anyhow::Result<()> {
         let (stop, stopped) = watch::channel(false);
         let mut background = JoinSet::new();
-        if let (true, Deployment::Split { only, broker }) = (self.deliver_events, &self.deployment)
+        if let (
+            true,
+            Deployment::Split {
+                only,
+                broker,
+                instance,
+            },
+        ) = (self.deliver_events, &self.deployment)
         {
             let service = only.as_str();
             if crate::events::broker::PRODUCES.contains(&service) {
@@ -348,6 +354,7 @@ impl Application {
                 background.spawn(crate::events::broker::inbox::run(
                     broker.clone(),
                     service.to_owned(),
+                    instance.clone(),
                     self.served.db(service).clone(),
                     stopped.clone(),
                 ));
@@ -409,11 +416,34 @@ fn check_deployment(config: &Config) -> anyhow::Result<()> {
     }
     if config.deployment != Deployment::Embedded {
         anyhow::ensure!(
-            config.jwt_secret.is_some(),
-            "split mode needs the token secret every service shares: --jwt-secret-file FILE (or ATES_JWT_SECRET)"
+            config.jwt_secret.is_some() || config.jwt_keys.is_some(),
+            "split mode needs keys every service shares: --jwt-public-key-file (auth also \
+             --jwt-private-key-file; see `ates-server keygen`), or one secret with --jwt-secret-file"
+        );
+    }
+    if let Some(keys) = &config.jwt_keys {
+        anyhow::ensure!(
+            keys.private_pem.is_some() == config.deployment.runs("auth"),
+            "the token private key belongs to auth alone: give --jwt-private-key-file to the \
+             auth service (or an embedded server) and only --jwt-public-key-file to the others"
         );
     }
     Ok(())
+}
+
+/// How tokens are signed and verified: a key pair when given, else the secret.
+fn tokens(config: &Config) -> anyhow::Result<Tokens> {
+    match &config.jwt_keys {
+        Some(keys) => Tokens::ed25519(
+            keys.private_pem.as_deref(),
+            &keys.public_pem,
+            config.token_ttl,
+        ),
+        None => Ok(Tokens::new(
+            jwt_secret(config)?.as_bytes(),
+            config.token_ttl,
+        )),
+    }
 }
 
 /// The configured secret, or the one kept in the data directory (created on first start),
@@ -476,6 +506,49 @@ mod tests {
             assert_eq!(mode & 0o777, 0o600);
         }
         assert_eq!(jwt_secret(&config).unwrap(), first);
+    }
+
+    fn split(only: crate::config::ContextName) -> Deployment {
+        Deployment::Split {
+            only,
+            broker: crate::events::broker::Broker {
+                url: "amqp://127.0.0.1:5672".into(),
+                namespace: "unused".into(),
+            },
+            instance: only.as_str().into(),
+        }
+    }
+
+    #[test]
+    fn a_data_directory_serves_the_deployment_it_was_set_up_for() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = Config::for_tests(dir.path().to_path_buf());
+        config.deployment = split(crate::config::ContextName::Tracker);
+        check_deployment(&config).unwrap();
+        check_deployment(&config).unwrap();
+        config.deployment = Deployment::Embedded;
+        let error = check_deployment(&config).unwrap_err().to_string();
+        assert!(error.contains("set up for `tracker`"), "{error}");
+    }
+
+    #[test]
+    fn only_auth_may_hold_the_token_private_key() {
+        let (private, public) = Tokens::generate_ed25519().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = Config::for_tests(dir.path().to_path_buf());
+        config.jwt_secret = None;
+        config.jwt_keys = Some(crate::config::TokenKeys {
+            public_pem: public.into_bytes(),
+            private_pem: Some(private.into_bytes()),
+        });
+        config.deployment = split(crate::config::ContextName::Accounting);
+        let error = check_deployment(&config).unwrap_err().to_string();
+        assert!(error.contains("auth alone"), "{error}");
+        let dir = tempfile::tempdir().unwrap();
+        config.data_dir = dir.path().to_path_buf();
+        config.deployment = split(crate::config::ContextName::Auth);
+        check_deployment(&config).unwrap();
+        assert!(tokens(&config).is_ok());
     }
 
     #[test]

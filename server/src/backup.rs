@@ -190,7 +190,7 @@ fn copy_secret(from: &Path, to: &Path) -> anyhow::Result<()> {
 
 /// Writes a new file readable by the owner only (so from its creation, never widened first
 /// and narrowed after), and syncs it: secrets and backups both go through here.
-pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+pub fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]

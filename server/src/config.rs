@@ -51,6 +51,13 @@ pub enum Command {
     /// service that owns it and merges what spans services (event status, dead letters,
     /// the change stream, health).
     Gateway(GatewayArgs),
+    /// Write a new Ed25519 key pair for tokens: `jwt-private.pem` (mode 0600, for auth
+    /// only) and `jwt-public.pem` (for every service).
+    Keygen {
+        /// The directory to write both files into.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Put a backup in place, with the server stopped.
     Restore {
         /// A directory written by `ates-server backup`.
@@ -156,6 +163,17 @@ pub struct ServeArgs {
     /// A file holding the token secret (its first line).
     #[arg(long, env = "ATES_JWT_SECRET_FILE", conflicts_with = "jwt_secret")]
     pub jwt_secret_file: Option<PathBuf>,
+    /// Sign tokens with Ed25519 instead of a shared secret: the public key (PEM), given to
+    /// every service; they can then verify tokens but not mint them. See `keygen`.
+    #[arg(long, env = "ATES_JWT_PUBLIC_KEY_FILE", conflicts_with_all = ["jwt_secret", "jwt_secret_file"])]
+    pub jwt_public_key_file: Option<PathBuf>,
+    /// The private key (PKCS#8 PEM) matching `--jwt-public-key-file`: auth's alone.
+    #[arg(
+        long,
+        env = "ATES_JWT_PRIVATE_KEY_FILE",
+        requires = "jwt_public_key_file"
+    )]
+    pub jwt_private_key_file: Option<PathBuf>,
     /// A file holding the first admin's password (its first line).
     #[arg(
         long,
@@ -199,6 +217,10 @@ pub struct ServeArgs {
         value_delimiter = ','
     )]
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Split mode: a second analytics reader with a queue of its own, named so (its own
+    /// data directory too). Only analytics: accounting decides money, exactly once.
+    #[arg(long, env = "ATES_INSTANCE", requires = "only")]
+    pub instance: Option<String>,
     /// The prefix of every exchange and queue split mode uses on the broker.
     #[arg(long, env = "ATES_AMQP_NAMESPACE", default_value = "ates")]
     pub amqp_namespace: String,
@@ -240,6 +262,8 @@ pub enum Deployment {
     Split {
         only: ContextName,
         broker: crate::events::broker::Broker,
+        /// Names this process's queue: the context's name unless `--instance` says.
+        instance: String,
     },
 }
 
@@ -258,6 +282,37 @@ impl Deployment {
     }
 }
 
+/// The queue name of a split-mode process: its context's, or a second reader's own.
+fn instance_name(only: ContextName, instance: Option<String>) -> anyhow::Result<String> {
+    let Some(instance) = instance else {
+        return Ok(only.as_str().to_owned());
+    };
+    anyhow::ensure!(
+        only == ContextName::Analytics,
+        "--instance is for a second analytics reader only: accounting decides money and must run once"
+    );
+    anyhow::ensure!(
+        !instance.is_empty()
+            && instance.len() <= 64
+            && instance
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+        "--instance `{instance}`: use lowercase letters, digits and `-`"
+    );
+    anyhow::ensure!(
+        !["auth", "tracker", "accounting", "analytics"].contains(&instance.as_str())
+            || instance == "analytics",
+        "--instance `{instance}` is another context's queue"
+    );
+    Ok(instance)
+}
+
+#[derive(Debug, Clone)]
+pub struct TokenKeys {
+    pub public_pem: Vec<u8>,
+    pub private_pem: Option<Vec<u8>>,
+}
+
 /// What the application needs to start, however it was configured.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -265,6 +320,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub admin_password: Option<String>,
     pub jwt_secret: Option<String>,
+    /// Ed25519 keys (PEM) instead of the secret: the public one, and auth's private one.
+    pub jwt_keys: Option<TokenKeys>,
     pub token_ttl: chrono::Duration,
     pub hash_cost: HashCost,
     pub login_limits: LoginLimits,
@@ -286,6 +343,7 @@ impl Config {
             listen: "127.0.0.1:0".parse().expect("loopback address"),
             admin_password: Some("admin-password".into()),
             jwt_secret: Some("test-secret-of-at-least-32-bytes!".into()),
+            jwt_keys: None,
             token_ttl: chrono::Duration::hours(1),
             hash_cost: HashCost::CHEAP_FOR_TESTS,
             // Every test logs in from 127.0.0.1; the throttle tests set their own limits.
@@ -329,6 +387,21 @@ impl TryFrom<ServeArgs> for Config {
         if let Some(path) = &args.admin_password_file {
             args.admin_password = Some(read_secret_file(path, "admin password")?);
         }
+        let read_key = |path: &PathBuf| {
+            std::fs::read(path)
+                .map_err(|e| anyhow::anyhow!("reading the token key {}: {e}", path.display()))
+        };
+        let jwt_keys = match &args.jwt_public_key_file {
+            None => None,
+            Some(public) => Some(TokenKeys {
+                public_pem: read_key(public)?,
+                private_pem: args
+                    .jwt_private_key_file
+                    .as_ref()
+                    .map(read_key)
+                    .transpose()?,
+            }),
+        };
         let mail = match args.smtp_url {
             Some(url) => MailConfig::Smtp { url },
             None => MailConfig::Spool(args.data.data_dir.join("mail")),
@@ -338,6 +411,7 @@ impl TryFrom<ServeArgs> for Config {
             data_dir: args.data.data_dir,
             admin_password: args.admin_password,
             jwt_secret: args.jwt_secret,
+            jwt_keys,
             token_ttl: chrono::Duration::minutes(args.token_ttl_minutes.max(1)),
             hash_cost: HashCost::RECOMMENDED,
             login_limits: LoginLimits {
@@ -359,6 +433,7 @@ impl TryFrom<ServeArgs> for Config {
                         url,
                         namespace: args.amqp_namespace,
                     },
+                    instance: instance_name(only, args.instance)?,
                 },
                 _ => Deployment::Embedded,
             },

@@ -37,6 +37,17 @@ async fn run() -> anyhow::Result<()> {
         Some(Command::Serve(args)) => serve(args.try_into()?, clock).await,
         Some(Command::User(command)) => user(command, clock).await,
         Some(Command::Rebuild { what, data }) => rebuild(what, &data.data_dir).await,
+        Some(Command::Keygen { out }) => {
+            let (private, public) = ates_server::auth::token::Tokens::generate_ed25519()?;
+            std::fs::create_dir_all(&out)?;
+            ates_server::backup::write_private(&out.join("jwt-private.pem"), private.as_bytes())?;
+            std::fs::write(out.join("jwt-public.pem"), public)?;
+            println!(
+                "wrote {0}/jwt-private.pem (auth only) and {0}/jwt-public.pem (every service)",
+                out.display()
+            );
+            Ok(())
+        }
         Some(Command::Gateway(args)) => {
             let upstreams = ates_server::gateway::Upstreams::new(&args.upstreams)?;
             let listener = tokio::net::TcpListener::bind(args.listen)

@@ -55,8 +55,21 @@ async fn wait_healthy(client: &reqwest::Client, base: &str, what: &str) {
     }
 }
 
+/// How the services share token keys.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Keys {
+    /// An Ed25519 pair from `ates-server keygen`: auth signs, the others only verify.
+    Pair,
+    /// One HS256 secret for every process (`ATES_JWT_SECRET`).
+    Secret,
+}
+
+/// The broker restart in one test must not cut another's deployment.
+static BROKER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// A split deployment on this machine.
 struct Split {
+    keys: Keys,
     dir: tempfile::TempDir,
     namespace: String,
     services: std::collections::BTreeMap<&'static str, Process>,
@@ -66,12 +79,13 @@ struct Split {
 }
 
 impl Split {
-    async fn start() -> Split {
+    async fn start(keys: Keys) -> Split {
         assert!(
             std::net::TcpStream::connect("127.0.0.1:5672").is_ok(),
             "RabbitMQ is not running on 127.0.0.1:5672: start it with `rabbitmq-server -detached` (.ci/run does)"
         );
         let mut split = Split {
+            keys,
             dir: tempfile::tempdir().unwrap(),
             namespace: format!("ates-test-{}", uuid::Uuid::now_v7().simple()),
             services: Default::default(),
@@ -79,6 +93,15 @@ impl Split {
             gateway: None,
             client: crate::helpers::http_client(),
         };
+        if keys == Keys::Pair {
+            let status = Command::new(env!("CARGO_BIN_EXE_ates-server"))
+                .args(["keygen", "--out"])
+                .arg(split.dir.path().join("keys"))
+                .stdout(Stdio::null())
+                .status()
+                .unwrap();
+            assert!(status.success(), "keygen");
+        }
         for service in SERVICES {
             split.start_service(service).await;
         }
@@ -303,6 +326,57 @@ impl Split {
         let _ = connection.close(200, "done".into()).await;
     }
 
+    /// Publishes bytes that are no event where every service's queue gets them.
+    async fn publish_garbage(&self) {
+        let broker = self.broker();
+        let connection = ates_server::events::broker::connect(AMQP_URL)
+            .await
+            .unwrap();
+        let channel = connection.create_channel().await.unwrap();
+        channel
+            .basic_publish(
+                broker.events_exchange().as_str().into(),
+                "auth".into(),
+                Default::default(),
+                b"definitely not an event",
+                Default::default(),
+            )
+            .await
+            .unwrap()
+            .await
+            .unwrap();
+        let _ = connection.close(200, "done".into()).await;
+    }
+
+    /// Messages waiting in the deployment's dead-letter queue.
+    async fn dead_queue_depth(&self) -> u32 {
+        let broker = self.broker();
+        let connection = ates_server::events::broker::connect(AMQP_URL)
+            .await
+            .unwrap();
+        let channel = connection.create_channel().await.unwrap();
+        let queue = channel
+            .queue_declare(
+                broker.dead_exchange().as_str().into(),
+                lapin::options::QueueDeclareOptions {
+                    passive: true,
+                    ..Default::default()
+                },
+                Default::default(),
+            )
+            .await
+            .unwrap();
+        let _ = connection.close(200, "done".into()).await;
+        queue.message_count()
+    }
+
+    fn broker(&self) -> ates_server::events::broker::Broker {
+        ates_server::events::broker::Broker {
+            url: AMQP_URL.into(),
+            namespace: self.namespace.clone(),
+        }
+    }
+
     /// Asks every relay to publish its whole log again: each message arrives twice.
     async fn publish_everything_again(&self) {
         let broker = ates_server::events::broker::Broker {
@@ -373,7 +447,8 @@ async fn a_split_deployment_keeps_the_books_through_duplicates_a_broker_restart_
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(400);
-    let mut split = Split::start().await;
+    let _broker = BROKER.lock().await;
+    let mut split = Split::start(Keys::Pair).await;
     let admin = split.login("admin", ADMIN_PASSWORD).await;
 
     // Users are created in auth; the tracker hears of them through the broker.
@@ -613,5 +688,43 @@ async fn a_split_deployment_keeps_the_books_through_duplicates_a_broker_restart_
     assert!(!books.ends_with(" 0 payouts"), "{books}");
     println!("split mode: books whole: {books}");
 
+    // A message that is not an event goes to the dead-letter queue, and blocks nothing.
+    split.publish_garbage().await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while split.dead_queue_depth().await < 3 {
+        assert!(Instant::now() < deadline, "never dead-lettered");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    create_tasks(&split, &lucky, 2, 1).await;
+    split.settle(Duration::from_secs(30)).await;
+    split.check_received();
+
+    split.clean_broker().await;
+}
+
+#[tokio::test]
+async fn a_split_deployment_also_works_with_one_shared_token_secret() {
+    let _broker = BROKER.lock().await;
+    let split = Split::start(Keys::Secret).await;
+    let admin = split.login("admin", ADMIN_PASSWORD).await;
+    let reply = split
+        .post(
+            "/api/v1/users",
+            &admin,
+            json!({"username": "solo", "password": PASSWORD, "full_name": "Solo",
+                   "email": "solo@popug.inc", "role": "worker"}),
+        )
+        .await;
+    assert_eq!(reply.status(), StatusCode::CREATED);
+    split.settle(Duration::from_secs(30)).await;
+    let solo = split.login("solo", PASSWORD).await;
+    create_tasks(&split, &solo, 3, 1).await;
+    split.settle(Duration::from_secs(30)).await;
+    let account: serde_json::Value = split.get("/api/v1/accounting/me", &solo).await;
+    assert!(
+        account["balance_cents"].as_i64().unwrap() < 0,
+        "three fees: {account}"
+    );
+    println!("split mode with a shared secret: {}", split.check_books());
     split.clean_broker().await;
 }

@@ -23,10 +23,18 @@ const GATHER: Duration = Duration::from_millis(2);
 const RESEND_EVERY: Duration = Duration::from_secs(1);
 
 /// Receives `service`'s queue into `db` until `stop` turns true, reconnecting as needed.
-pub async fn run(broker: Broker, service: String, db: Db, stop: watch::Receiver<bool>) {
-    let name = format!("inbox.{service}");
+/// `instance` names the queue: the service's own name, or another for a second reader
+/// with a queue of its own (`--instance`).
+pub async fn run(
+    broker: Broker,
+    service: String,
+    instance: String,
+    db: Db,
+    stop: watch::Receiver<bool>,
+) {
+    let name = format!("inbox.{instance}");
     super::keep_running(&name, stop.clone(), || {
-        session(&broker, &service, &db, stop.clone())
+        session(&broker, &service, &instance, &db, stop.clone())
     })
     .await
 }
@@ -43,6 +51,7 @@ struct Outcome {
 async fn session(
     broker: &Broker,
     service: &str,
+    instance: &str,
     db: &Db,
     mut stop: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
@@ -51,13 +60,15 @@ async fn session(
         .context("connecting to the broker")?;
     let channel = connection.create_channel().await?;
     declare_topology(&channel, broker).await?;
+    let queue = broker.queue_of(instance);
+    super::declare_queue(&channel, broker, &queue, super::sources_of(service)).await?;
     channel
         .basic_qos(BATCH as u16, BasicQosOptions::default())
         .await?;
     let mut deliveries = channel
         .basic_consume(
-            broker.queue_of(service).as_str().into(),
-            format!("inbox-{service}").as_str().into(),
+            queue.as_str().into(),
+            format!("inbox-{instance}").as_str().into(),
             BasicConsumeOptions::default(),
             FieldTable::default(),
         )

@@ -140,29 +140,13 @@ pub async fn declare_topology(channel: &Channel, broker: &Broker) -> lapin::Resu
         )
         .await?;
     for service in CONSUMING_SERVICES {
-        let mut arguments = FieldTable::default();
-        // One reader at a time keeps each producer's order; a second process waits as a
-        // standby and takes over when the first goes away.
-        arguments.insert("x-single-active-consumer".into(), AMQPValue::Boolean(true));
-        arguments.insert(
-            "x-dead-letter-exchange".into(),
-            AMQPValue::LongString(broker.dead_exchange().as_str().into()),
-        );
-        let queue = broker.queue_of(service);
-        channel
-            .queue_declare(queue.as_str().into(), queue_options, arguments)
-            .await?;
-        for source in sources_of(service) {
-            channel
-                .queue_bind(
-                    queue.as_str().into(),
-                    broker.events_exchange().as_str().into(),
-                    (*source).into(),
-                    QueueBindOptions::default(),
-                    FieldTable::default(),
-                )
-                .await?;
-        }
+        declare_queue(
+            channel,
+            broker,
+            &broker.queue_of(service),
+            sources_of(service),
+        )
+        .await?;
     }
     for producer in PRODUCES {
         let queue = broker.relay_queue_of(producer);
@@ -174,6 +158,42 @@ pub async fn declare_topology(channel: &Channel, broker: &Broker) -> lapin::Resu
                 queue.as_str().into(),
                 broker.control_exchange().as_str().into(),
                 producer.into(),
+                QueueBindOptions::default(),
+                FieldTable::default(),
+            )
+            .await?;
+    }
+    Ok(())
+}
+
+/// A consuming service's durable queue, bound to what it consumes.
+pub async fn declare_queue(
+    channel: &Channel,
+    broker: &Broker,
+    queue: &str,
+    sources: &[&str],
+) -> lapin::Result<()> {
+    let mut arguments = FieldTable::default();
+    // One reader at a time keeps each producer's order; a second process on the same queue
+    // waits as a standby and takes over when the first goes away.
+    arguments.insert("x-single-active-consumer".into(), AMQPValue::Boolean(true));
+    arguments.insert(
+        "x-dead-letter-exchange".into(),
+        AMQPValue::LongString(broker.dead_exchange().as_str().into()),
+    );
+    let options = QueueDeclareOptions {
+        durable: true,
+        ..QueueDeclareOptions::default()
+    };
+    channel
+        .queue_declare(queue.into(), options, arguments)
+        .await?;
+    for source in sources {
+        channel
+            .queue_bind(
+                queue.into(),
+                broker.events_exchange().as_str().into(),
+                (*source).into(),
                 QueueBindOptions::default(),
                 FieldTable::default(),
             )
