@@ -25,7 +25,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the HTTP server with every context (the default).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Manage users from the shell (works while the server runs).
     #[command(subcommand)]
     User(UserCommand),

@@ -34,7 +34,7 @@ async fn run() -> anyhow::Result<()> {
     let clock: SharedClock = Arc::new(SystemClock);
     match cli.command {
         None => serve(cli.serve.try_into()?, clock).await,
-        Some(Command::Serve(args)) => serve(args.try_into()?, clock).await,
+        Some(Command::Serve(args)) => serve((*args).try_into()?, clock).await,
         Some(Command::User(command)) => user(command, clock).await,
         Some(Command::Rebuild { what, data }) => rebuild(what, &data.data_dir).await,
         Some(Command::Keygen { out }) => {
