@@ -140,7 +140,8 @@ impl Split {
 
     async fn start_service(&mut self, service: &'static str) {
         let port = self.ports[service];
-        let child = Command::new(env!("CARGO_BIN_EXE_ates-server"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_ates-server"));
+        command
             .args([
                 "serve",
                 "--only",
@@ -153,8 +154,24 @@ impl Split {
             .args(["--trusted-proxy", "127.0.0.1"])
             .env("ATES_AMQP_URL", AMQP_URL)
             .env("ATES_AMQP_NAMESPACE", &self.namespace)
-            .env("ATES_ADMIN_PASSWORD", ADMIN_PASSWORD)
-            .env("ATES_JWT_SECRET", SECRET)
+            .env("ATES_ADMIN_PASSWORD", ADMIN_PASSWORD);
+        match self.keys {
+            Keys::Secret => {
+                command.env("ATES_JWT_SECRET", SECRET);
+            }
+            Keys::Pair => {
+                let keys = self.dir.path().join("keys");
+                command
+                    .arg("--jwt-public-key-file")
+                    .arg(keys.join("jwt-public.pem"));
+                if service == "auth" {
+                    command
+                        .arg("--jwt-private-key-file")
+                        .arg(keys.join("jwt-private.pem"));
+                }
+            }
+        }
+        let child = command
             .env("RUST_LOG", "error")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
