@@ -140,6 +140,17 @@ impl Split {
 
     async fn start_service(&mut self, service: &'static str) {
         let port = self.ports[service];
+        let process = self.spawn_service(service, port, None).await;
+        self.services.insert(service, process);
+    }
+
+    /// A second analytics reader with its own queue and data directory.
+    async fn start_second_reader(&self, instance: &str) -> Process {
+        self.spawn_service("analytics", free_port(), Some(instance))
+            .await
+    }
+
+    async fn spawn_service(&self, service: &str, port: u16, instance: Option<&str>) -> Process {
         let mut command = Command::new(env!("CARGO_BIN_EXE_ates-server"));
         command
             .args([
@@ -150,11 +161,14 @@ impl Split {
                 &format!("127.0.0.1:{port}"),
             ])
             .arg("--data-dir")
-            .arg(self.dir_of(service))
+            .arg(self.dir_of(instance.unwrap_or(service)))
             .args(["--trusted-proxy", "127.0.0.1"])
             .env("ATES_AMQP_URL", AMQP_URL)
             .env("ATES_AMQP_NAMESPACE", &self.namespace)
             .env("ATES_ADMIN_PASSWORD", ADMIN_PASSWORD);
+        if let Some(instance) = instance {
+            command.args(["--instance", instance]);
+        }
         match self.keys {
             Keys::Secret => {
                 command.env("ATES_JWT_SECRET", SECRET);
@@ -179,7 +193,7 @@ impl Split {
             .expect("a service starts");
         let base = format!("http://127.0.0.1:{port}");
         wait_healthy(&self.client, &base, service).await;
-        self.services.insert(service, Process { child, base });
+        Process { child, base }
     }
 
     /// SIGKILL: no shutdown hook runs.
@@ -326,7 +340,11 @@ impl Split {
             .await
             .unwrap();
         let channel = connection.create_channel().await.unwrap();
-        for queue in broker.queues() {
+        for queue in broker
+            .queues()
+            .into_iter()
+            .chain([broker.queue_of("reports")])
+        {
             let _ = channel
                 .queue_delete(queue.as_str().into(), Default::default())
                 .await;
@@ -704,6 +722,46 @@ async fn a_split_deployment_keeps_the_books_through_duplicates_a_broker_restart_
     let books = split.check_books();
     assert!(!books.ends_with(" 0 payouts"), "{books}");
     println!("split mode: books whole: {books}");
+
+    // A second analytics reader started late catches up from the start of every log.
+    let reader = split.start_second_reader("reports").await;
+    let reports = split.dir_of("reports").join("analytics.db");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let behind: Vec<&str> = [
+            ("analytics.tracker", "tracker"),
+            ("analytics.accounting", "accounting"),
+        ]
+        .into_iter()
+        .filter(|(consumer, source)| {
+            let position = read_one(
+                &reports,
+                &format!("SELECT position FROM consumer_positions WHERE consumer = '{consumer}'"),
+            );
+            position
+                != read_one(
+                    &split.db_of(source),
+                    "SELECT coalesce(max(seq), 0) FROM outbox",
+                )
+        })
+        .map(|(consumer, _)| consumer)
+        .collect();
+        if behind.is_empty() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the second reader never caught up: {behind:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let earnings = "SELECT coalesce(sum(earnings_cents), 0) FROM company_days";
+    assert_eq!(
+        read_one(&reports, earnings),
+        read_one(&split.db_of("analytics"), earnings),
+        "both readers see the same earnings"
+    );
+    drop(reader);
 
     // A message that is not an event goes to the dead-letter queue, and blocks nothing.
     split.publish_garbage().await;

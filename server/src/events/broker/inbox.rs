@@ -73,7 +73,14 @@ async fn session(
             FieldTable::default(),
         )
         .await?;
-    tracing::info!(%service, "inbox connected to the broker");
+    tracing::info!(%service, %instance, "inbox connected to the broker");
+    // Whatever was published past what this service holds, before its queue existed
+    // (a new reader) or while it was away, is asked for now rather than at the next
+    // event; a relay already past it sends nothing again.
+    for source in super::sources_of(service) {
+        let from = received_head(db, source).await? + 1;
+        request_resend(&channel, broker, source, from).await?;
+    }
     let mut asked: HashMap<String, Instant> = HashMap::new();
     loop {
         let first = tokio::select! {
@@ -140,6 +147,18 @@ async fn ack_all(deliveries: &[Delivery]) -> lapin::Result<()> {
         last.ack(BasicAckOptions { multiple: true }).await?;
     }
     Ok(())
+}
+
+async fn received_head(db: &Db, source: &str) -> Result<i64, DbError> {
+    let source = source.to_owned();
+    db.read(move |conn| -> Result<i64, DbError> {
+        Ok(conn.query_row(
+            "SELECT coalesce(max(seq), 0) FROM received WHERE source = ?1",
+            [&source],
+            |r| r.get(0),
+        )?)
+    })
+    .await
 }
 
 /// Writes the next events of each source; drops what is already held; notes gaps.
