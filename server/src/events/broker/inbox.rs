@@ -15,8 +15,11 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
-/// Deliveries written per transaction at most, and the broker's prefetch.
+/// Deliveries written per transaction at most.
 const BATCH: usize = 1000;
+/// Deliveries the broker may have on their way unacknowledged: several batches, so the
+/// next one arrives while this one commits.
+const PREFETCH: u16 = 4000;
 /// How long a batch waits for more deliveries once one has arrived.
 const GATHER: Duration = Duration::from_millis(2);
 /// A gap is asked for again at most this often per source.
@@ -63,7 +66,7 @@ async fn session(
     let queue = broker.queue_of(instance);
     super::declare_queue(&channel, broker, &queue, super::sources_of(service)).await?;
     channel
-        .basic_qos(BATCH as u16, BasicQosOptions::default())
+        .basic_qos(PREFETCH, BasicQosOptions::default())
         .await?;
     let mut deliveries = channel
         .basic_consume(

@@ -15,7 +15,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 /// Messages published before waiting for the broker's confirms.
-const BATCH: usize = 500;
+const BATCH: usize = 2000;
 const IDLE_POLL: Duration = Duration::from_millis(500);
 
 /// Relays `producer`'s outbox until `stop` turns true, reconnecting as needed.
