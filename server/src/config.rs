@@ -300,9 +300,11 @@ fn instance_name(only: ContextName, instance: Option<String>) -> anyhow::Result<
         "--instance `{instance}`: use lowercase letters, digits and `-`"
     );
     anyhow::ensure!(
-        !["auth", "tracker", "accounting", "analytics"].contains(&instance.as_str())
-            || instance == "analytics",
-        "--instance `{instance}` is another context's queue"
+        instance == "analytics"
+            || !["auth", "tracker", "accounting", "events", "control", "dead"]
+                .contains(&instance.as_str())
+                && !instance.starts_with("relay"),
+        "--instance `{instance}` names a queue or exchange aTES uses itself; choose another"
     );
     Ok(instance)
 }

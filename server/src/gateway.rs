@@ -36,6 +36,11 @@ impl Upstreams {
                 .parse()
                 .map_err(|e| anyhow::anyhow!("--upstream {}={url}: {e}", context.as_str()))?;
             anyhow::ensure!(
+                parsed.scheme_str() == Some("http"),
+                "--upstream {}={url}: the gateway reaches services over http:// (put TLS in front of the gateway)",
+                context.as_str()
+            );
+            anyhow::ensure!(
                 parsed.authority().is_some(),
                 "--upstream {}={url}: give a URL like http://127.0.0.1:8081",
                 context.as_str()
@@ -89,9 +94,10 @@ fn owner(path: &str) -> Option<&'static str> {
     let under = |prefix: &str| path == prefix || path.starts_with(&format!("{prefix}/"));
     Some(if under("/api/v1/auth") || under("/api/v1/users") {
         "auth"
-    } else if under("/api/v1/tasks") || path == "/api/v1/meta" {
+    } else if under("/api/v1/tasks") {
         "tracker"
-    } else if under("/api/v1/accounting") {
+    } else if under("/api/v1/accounting") || path == "/api/v1/meta" {
+        // The company's day is accounting's (billing days end at its midnight).
         "accounting"
     } else if under("/api/v1/analytics") {
         "analytics"

@@ -40,6 +40,13 @@ async fn run() -> anyhow::Result<()> {
         Some(Command::Keygen { out }) => {
             let (private, public) = ates_server::auth::token::Tokens::generate_ed25519()?;
             std::fs::create_dir_all(&out)?;
+            for name in ["jwt-private.pem", "jwt-public.pem"] {
+                anyhow::ensure!(
+                    !out.join(name).exists(),
+                    "{} already exists: keygen never replaces keys (tokens signed with them would stop working)",
+                    out.join(name).display()
+                );
+            }
             ates_server::backup::write_private(&out.join("jwt-private.pem"), private.as_bytes())?;
             std::fs::write(out.join("jwt-public.pem"), public)?;
             println!(

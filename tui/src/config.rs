@@ -26,6 +26,9 @@ pub struct Settings {
     pub server: Option<String>,
     /// A PEM file of extra CA certificates for `https://` servers (like `--ca-cert`).
     pub ca_cert: Option<PathBuf>,
+    /// Draw charts with ASCII (`#`, `-`, `|`) where the terminal's font lacks block glyphs.
+    #[serde(default)]
+    pub ascii_charts: bool,
     /// Key bindings: `"<screen>.<action>" = "key"` or `["key", ...]` (see `app::keymap`).
     #[serde(default)]
     pub keys: BTreeMap<String, toml::Spanned<KeyList>>,

@@ -16,7 +16,7 @@ use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
 use tokio::task::JoinHandle;
 
 /// Days of earnings the Analytics screen asks for.
-const ANALYTICS_DAYS: i64 = 14;
+const ANALYTICS_DAYS: i64 = crate::screens::days::RANGE_DAYS;
 
 /// How often the app is offered a refresh; it takes it only while the stream is down.
 pub const POLL_EVERY: Duration = Duration::from_secs(2);
@@ -191,7 +191,10 @@ pub async fn run_fetch(client: &Client, fetch: Fetch) -> Result<Data, ApiError> 
         Fetch::MyAccount => Data::MyAccount(client.my_account().await?),
         Fetch::Accounts => Data::Accounts(client.accounts().await?),
         Fetch::Log(user) => Data::Log(client.audit_log(user).await?),
-        Fetch::Earnings => Data::Earnings(client.earnings(None).await?),
+        Fetch::Earnings(to) => {
+            let from = to - chrono::Duration::days(crate::screens::days::RANGE_DAYS - 1);
+            Data::Earnings(client.earnings(Some((from, to))).await?)
+        }
         Fetch::Users => Data::Users(client.users().await?),
         Fetch::System => {
             let (status, dead_letters) =

@@ -248,3 +248,23 @@ fn feedback_and_stale_data_show_in_place() {
     typed(&mut app, "the");
     snapshot("board_search", &app);
 }
+
+#[test]
+fn charts_move_by_day_and_fall_back_to_ascii() {
+    let mut app = logged_in(Role::Admin);
+    let _ = app.switch_to(Tab::Earnings);
+    set(&mut app, Tab::Earnings, State::Loaded);
+    // Three days back, then a month back: the selected day is stated and marked.
+    for _ in 0..3 {
+        let _ = app.update(ch('h'));
+    }
+    snapshot("chart_earnings_three_days_back", &app);
+    let _ = app.update(ch('['));
+    app.ascii_charts = true;
+    snapshot("chart_earnings_ascii_month_back", &app);
+
+    let _ = app.switch_to(Tab::Analytics);
+    set(&mut app, Tab::Analytics, State::Loaded);
+    let _ = app.update(ch('h'));
+    snapshot("chart_analytics_ascii", &app);
+}

@@ -47,7 +47,9 @@ fn client_address(
     headers: &axum::http::HeaderMap,
     trusted: &[std::net::IpAddr],
 ) -> std::net::IpAddr {
-    if !trusted.contains(&peer) {
+    // `::ffff:127.0.0.1` is 127.0.0.1 (a proxy seen on a dual-stack listener).
+    let peer = peer.to_canonical();
+    if !trusted.iter().any(|t| t.to_canonical() == peer) {
         return peer;
     }
     headers
@@ -56,7 +58,8 @@ fn client_address(
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
         .next_back()
-        .and_then(|last| last.trim().parse().ok())
+        .and_then(|last| last.trim().parse::<std::net::IpAddr>().ok())
+        .map(|ip| ip.to_canonical())
         .unwrap_or(peer)
 }
 
@@ -77,6 +80,12 @@ mod tests {
         assert_eq!(
             client_address(proxy, &axum::http::HeaderMap::new(), &[proxy]),
             proxy
+        );
+        let mapped: std::net::IpAddr = "::ffff:127.0.0.1".parse().unwrap();
+        assert_eq!(
+            client_address(mapped, &headers, &[proxy]),
+            "10.0.0.7".parse::<std::net::IpAddr>().unwrap(),
+            "the same proxy seen over IPv6"
         );
     }
 }

@@ -49,12 +49,19 @@ CREATE INDEX dead_letters_by_consumer_id ON dead_letters (consumer, id);
 
 /// Added later to every context's database, for split mode (events carried by RabbitMQ):
 /// `relay_positions`: how far the relay has published this context's outbox, moved only
-/// after the broker confirmed; `received`: other contexts' events as they arrived from the
+/// after the broker confirmed, and the producer's identity; `received_sources`: whose
+/// events each source's are; `received`: other contexts' events as they arrived from the
 /// broker, contiguous per source (the consumers here read them like an outbox).
 pub const TRANSPORT_TABLES: &str = "
 CREATE TABLE relay_positions (
-    producer TEXT    PRIMARY KEY,
-    position INTEGER NOT NULL
+    producer    TEXT    PRIMARY KEY,
+    position    INTEGER NOT NULL,
+    producer_id TEXT    NOT NULL
+) WITHOUT ROWID;
+-- The one producer each source's events are taken from (its identity, first seen).
+CREATE TABLE received_sources (
+    source      TEXT PRIMARY KEY,
+    producer_id TEXT NOT NULL
 ) WITHOUT ROWID;
 CREATE TABLE received (
     source        TEXT    NOT NULL,

@@ -48,7 +48,8 @@ pub enum Fetch {
     MyAccount,
     Accounts,
     Log(Uuid),
-    Earnings,
+    /// Earnings per day up to this day (a year of them).
+    Earnings(NaiveDate),
     Users,
     System,
     Analytics(NaiveDate),

@@ -76,6 +76,13 @@ pub fn hints(app: &App) -> Vec<(String, &'static str)> {
         .for_screen(app.tab, has_list)
         .into_iter()
         .filter(|b| matches!(b.scope, super::keymap::Scope::Screen(_)))
+        // Moving along a chart is like moving in a list: the screen says how, and `?`.
+        .filter(|b| {
+            !matches!(
+                b.action,
+                Action::PrevDay | Action::NextDay | Action::PrevMonth | Action::NextMonth
+            )
+        })
         .filter_map(|b| Some((b.keys.first()?.label(), b.name)))
         .collect();
     for (action, name) in [

@@ -43,6 +43,10 @@ pub enum Action {
     ToggleActive,
     Replay,
     Export,
+    PrevDay,
+    NextDay,
+    PrevMonth,
+    NextMonth,
 }
 
 /// Where a binding applies.
@@ -260,6 +264,62 @@ impl Keymap {
                     "close_day",
                     "close the day (asks first)",
                     &["c"],
+                ),
+                b(
+                    on(Tab::Earnings),
+                    PrevDay,
+                    "prev_day",
+                    "the day before",
+                    &["h", "Left"],
+                ),
+                b(
+                    on(Tab::Earnings),
+                    NextDay,
+                    "next_day",
+                    "the day after",
+                    &["l", "Right"],
+                ),
+                b(
+                    on(Tab::Earnings),
+                    PrevMonth,
+                    "prev_month",
+                    "30 days back",
+                    &["[", "PageUp"],
+                ),
+                b(
+                    on(Tab::Earnings),
+                    NextMonth,
+                    "next_month",
+                    "30 days on",
+                    &["]", "PageDown"],
+                ),
+                b(
+                    on(Tab::Analytics),
+                    PrevDay,
+                    "prev_day",
+                    "the day before",
+                    &["h", "Left"],
+                ),
+                b(
+                    on(Tab::Analytics),
+                    NextDay,
+                    "next_day",
+                    "the day after",
+                    &["l", "Right"],
+                ),
+                b(
+                    on(Tab::Analytics),
+                    PrevMonth,
+                    "prev_month",
+                    "30 days back",
+                    &["[", "PageUp"],
+                ),
+                b(
+                    on(Tab::Analytics),
+                    NextMonth,
+                    "next_month",
+                    "30 days on",
+                    &["]", "PageDown"],
                 ),
                 b(on(Tab::Users), NewUser, "new_user", "new user", &["n"]),
                 b(

@@ -103,6 +103,8 @@ pub struct App {
     pub help_filtering: bool,
     /// Which key does what (the vim preset unless `config.toml` changes it).
     pub keymap: super::keymap::Keymap,
+    /// Charts in ASCII glyphs (`ascii_charts = true` in config.toml).
+    pub ascii_charts: bool,
     pub flash: Option<Flash>,
     pub live: Live,
     generation: u64,
@@ -146,6 +148,7 @@ impl App {
             help_filter: String::new(),
             help_filtering: false,
             keymap: super::keymap::Keymap::default(),
+            ascii_charts: false,
             flash: None,
             live: Live::Off,
             generation: 0,
@@ -189,8 +192,10 @@ impl App {
             ),
         };
         let (today, keymap, generation) = (self.today, self.keymap.clone(), self.generation);
+        let ascii_charts = self.ascii_charts;
         *self = App::new(today, &server, &username);
         self.keymap = keymap;
+        self.ascii_charts = ascii_charts;
         // Replies still on their way from the old session must never match a new request.
         self.generation = generation;
         self.login_note = note;
@@ -231,6 +236,7 @@ impl App {
         Look {
             today: self.today,
             timezone: self.timezone,
+            ascii: self.ascii_charts,
         }
     }
 

@@ -436,6 +436,7 @@ pub async fn open_client(store: Store) -> anyhow::Result<()> {
         saved.username.as_deref().unwrap_or(""),
     );
     app.keymap = keymap;
+    app.ascii_charts = store.settings()?.ascii_charts;
     let initial = match saved.session() {
         Some(session) => app.resume(session),
         None => Vec::new(),

@@ -1,23 +1,54 @@
 //! Analytics (admin): today's company earnings and employees in the red, the most expensive
-//! task of the day, week and month, and the last days' earnings, newest at the bottom.
+//! task of the day, week and month, and charts of earnings and of employees in the red per
+//! day over up to a year, with a selected day (`h`/`l`, `[`/`]`) marked on both.
 //! A server without analytics answers 404, and the screen says so in place. Shown across
 //! midnight, it moves to the new day.
 
+use super::days::{DaySelection, RANGE_DAYS, contiguous};
 use super::{Cx, Look, Screen, expect};
 use crate::api::ApiError;
 use crate::app::command::Command;
 use crate::app::event::{AnalyticsView, Data, Fetch};
+use crate::app::keymap::Action;
 use crate::app::remote::Remote;
+use crate::ui::chart::{DayChart, Glyphs, Unit, labels_width};
 use crate::ui::widgets::{block, money, remote_state};
-use ates_shared::api::MostExpensive;
+use ates_shared::api::{AnalyticsDay, MostExpensive};
+use chrono::NaiveDate;
 use ratatui::Frame;
 use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout};
 use ratatui::text::Line;
 use ratatui::widgets::Paragraph;
 
 #[derive(Debug, Default)]
 pub struct Analytics {
     pub remote: Remote<AnalyticsView>,
+    /// The day both charts mark, held by date.
+    pub selection: DaySelection,
+}
+
+impl Analytics {
+    fn series(
+        &self,
+        today: NaiveDate,
+        value: impl Fn(&AnalyticsDay) -> i64,
+    ) -> Vec<(NaiveDate, i64)> {
+        let Some(view) = &self.remote.data else {
+            return Vec::new();
+        };
+        let first = view.days.iter().map(|d| d.date).min().unwrap_or(today);
+        let from = first.max(today - chrono::Duration::days(RANGE_DAYS - 1));
+        contiguous(from, today, view.days.iter().map(|d| (d.date, value(d))))
+    }
+
+    pub fn earnings_days(&self, today: NaiveDate) -> Vec<(NaiveDate, i64)> {
+        self.series(today, |d| d.earnings_cents)
+    }
+
+    pub fn in_the_red_days(&self, today: NaiveDate) -> Vec<(NaiveDate, i64)> {
+        self.series(today, |d| i64::from(d.negative_balance_workers))
+    }
 }
 
 impl Screen for Analytics {
@@ -56,6 +87,12 @@ impl Screen for Analytics {
         self.refresh(cx)
     }
 
+    fn action(&mut self, action: Action, cx: &mut Cx) -> Vec<Command> {
+        let days = self.earnings_days(cx.today);
+        self.selection.step(&days, action);
+        Vec::new()
+    }
+
     fn draw(&self, frame: &mut Frame, area: Rect, look: Look) {
         let title = format!("Analytics for {}", look.today);
         let Some(inner) = remote_state(
@@ -91,34 +128,54 @@ impl Screen for Analytics {
                 )),
             }
         };
-        let mut lines = vec![
+        let earnings = self.earnings_days(look.today);
+        let in_red = self.in_the_red_days(look.today);
+        let selected = self.selection.index(&earnings);
+        let picked = earnings.get(selected).map(|d| d.0).unwrap_or(look.today);
+        let lines = vec![
             Line::from(format!(
-                " Company earnings today: {}",
-                money(view.summary.earnings_cents)
-            )),
-            Line::from(format!(
-                " Workers with a negative balance: {}",
+                " Today: earnings {} · {} worker(s) in the red",
+                money(view.summary.earnings_cents),
                 view.summary.negative_balance_workers
             )),
-            Line::from(""),
             expensive("day", &view.day),
             expensive("week", &view.week),
             expensive("month", &view.month),
-            Line::from(""),
-            Line::from(" Day             Earnings  In the red"),
-        ];
-        // As many of the latest days as fit below the rest.
-        let room = (inner.height as usize).saturating_sub(lines.len());
-        let shown = &view.days[view.days.len().saturating_sub(room)..];
-        lines.extend(shown.iter().map(|d| {
             Line::from(format!(
-                " {}  {:>13}  {:>10}",
-                d.date,
-                money(d.earnings_cents),
-                d.negative_balance_workers
-            ))
-        }));
-        // Unwrapped, so every line takes one row and the day table's room is exact.
-        frame.render_widget(Paragraph::new(lines), inner);
+                " {picked} ({}): earnings {} · {} in the red   ·  h/l day  [/] 30 days",
+                picked.format("%a"),
+                money(earnings.get(selected).map_or(0, |d| d.1)),
+                in_red.get(selected).map_or(0, |d| d.1)
+            )),
+        ];
+        let [text, first, second] = Layout::vertical([
+            Constraint::Length(lines.len() as u16),
+            Constraint::Fill(1),
+            Constraint::Fill(1),
+        ])
+        .areas(inner);
+        frame.render_widget(Paragraph::new(lines), text);
+        let glyphs = Glyphs::for_ascii(look.ascii);
+        // One axis width for both, so the same day sits in the same column.
+        let axis_width =
+            labels_width(&earnings, Unit::Cents).max(labels_width(&in_red, Unit::Count));
+        for (area, title, days, unit) in [
+            (first, " Earnings per day", &earnings, Unit::Cents),
+            (second, " Workers in the red per day", &in_red, Unit::Count),
+        ] {
+            let [heading, chart] =
+                Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(area);
+            frame.render_widget(Paragraph::new(title), heading);
+            frame.render_widget(
+                DayChart {
+                    days,
+                    selected,
+                    unit,
+                    glyphs,
+                    axis_width: Some(axis_width),
+                },
+                chart,
+            );
+        }
     }
 }

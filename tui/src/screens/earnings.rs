@@ -1,6 +1,8 @@
-//! The company's earnings per day over the last 30 days, as a bar chart; `c` closes the
-//! day (asking first).
+//! The company's earnings per day, as a chart over up to a year: days that lost money go
+//! below the zero line; `h`/`l` move the selected day (its date and value are stated),
+//! `[`/`]` move 30 days; `c` closes the day (asking first).
 
+use super::days::{DaySelection, RANGE_DAYS, contiguous};
 use super::{Cx, Look, Screen, expect};
 use crate::api::ApiError;
 use crate::app::command::Command;
@@ -8,20 +10,35 @@ use crate::app::event::{Data, Fetch};
 use crate::app::keymap::Action;
 use crate::app::remote::Remote;
 use crate::app::tabs::Tab;
+use crate::ui::chart::{DayChart, Glyphs, Unit};
 use crate::ui::widgets::{block, money, remote_state};
-use ates_shared::Cents;
 use ates_shared::api::Earnings;
+use chrono::NaiveDate;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
-use ratatui::widgets::{Bar, BarChart, BarGroup, Paragraph};
-
-/// Days shown at most.
-const DAYS: usize = 30;
+use ratatui::widgets::Paragraph;
 
 #[derive(Debug, Default)]
 pub struct CompanyEarnings {
     pub remote: Remote<Earnings>,
+    pub selection: DaySelection,
+}
+
+impl CompanyEarnings {
+    /// Every day from the first with earnings (at most a year back) to `today`.
+    pub fn days(&self, today: NaiveDate) -> Vec<(NaiveDate, i64)> {
+        let Some(earnings) = &self.remote.data else {
+            return Vec::new();
+        };
+        let first = earnings.days.iter().map(|d| d.date).min().unwrap_or(today);
+        let from = first.max(today - chrono::Duration::days(RANGE_DAYS - 1));
+        contiguous(
+            from,
+            today,
+            earnings.days.iter().map(|d| (d.date, d.earnings_cents)),
+        )
+    }
 }
 
 impl Screen for CompanyEarnings {
@@ -30,7 +47,8 @@ impl Screen for CompanyEarnings {
     }
 
     fn refresh(&mut self, cx: &mut Cx) -> Vec<Command> {
-        cx.fetch(&mut self.remote, Fetch::Earnings)
+        let today = cx.today;
+        cx.fetch(&mut self.remote, Fetch::Earnings(today))
             .into_iter()
             .collect()
     }
@@ -41,7 +59,7 @@ impl Screen for CompanyEarnings {
 
     fn fetched(
         &mut self,
-        fetch: Fetch,
+        _fetch: Fetch,
         generation: u64,
         result: Result<Data, ApiError>,
         cx: &mut Cx,
@@ -51,95 +69,75 @@ impl Screen for CompanyEarnings {
             other => Err(other),
         });
         self.remote.accept(generation, result);
-        cx.again(&mut self.remote, fetch)
+        let today = cx.today;
+        cx.again(&mut self.remote, Fetch::Earnings(today))
     }
 
     fn action(&mut self, action: Action, cx: &mut Cx) -> Vec<Command> {
         if action == Action::CloseDay {
             cx.ask_close_day(Tab::Earnings);
+        } else {
+            let days = self.days(cx.today);
+            self.selection.step(&days, action);
         }
         Vec::new()
     }
 
-    fn draw(&self, frame: &mut Frame, area: Rect, _look: Look) {
+    fn new_day(&mut self, cx: &mut Cx) -> Vec<Command> {
+        self.refresh(cx)
+    }
+
+    fn draw(&self, frame: &mut Frame, area: Rect, look: Look) {
         let Some(inner) = remote_state(
             frame,
             area,
-            block("Company earnings per day (last 30 days)", &self.remote),
+            block("Company earnings per day", &self.remote),
             &self.remote,
             |e| e.days.is_empty(),
             "No earnings yet.",
         ) else {
             return;
         };
-        let Some(earnings) = &self.remote.data else {
+        let days = self.days(look.today);
+        if days.is_empty() {
             return;
-        };
-        let mut days = earnings.days.clone();
-        days.sort_by_key(|d| d.date);
-        let days = &days[days.len().saturating_sub(DAYS)..];
-        let total: i64 = days.iter().map(|d| d.earnings_cents).sum();
-        let best = days.iter().max_by_key(|d| d.earnings_cents);
-        let worst = days.iter().min_by_key(|d| d.earnings_cents);
-        let [summary, chart] =
-            Layout::vertical([Constraint::Length(2), Constraint::Min(3)]).areas(inner);
-        let describe = |d: Option<&ates_shared::api::DayEarnings>| {
-            d.map(|d| format!("{} {}", d.date.format("%m-%d"), money(d.earnings_cents)))
+        }
+        let selected = self.selection.index(&days);
+        let total: i64 = days.iter().map(|d| d.1).sum();
+        let best = days.iter().max_by_key(|d| d.1);
+        let worst = days.iter().min_by_key(|d| d.1);
+        let describe = |d: Option<&(NaiveDate, i64)>| {
+            d.map(|d| format!("{} {}", d.0.format("%m-%d"), money(d.1)))
                 .unwrap_or_default()
         };
+        let [summary, chart] =
+            Layout::vertical([Constraint::Length(2), Constraint::Min(4)]).areas(inner);
+        let (date, value) = days[selected];
         frame.render_widget(
             Paragraph::new(vec![
                 Line::from(format!(
-                    " Total {} · best {} · worst {}",
+                    " {date} ({}): {}   ·  h/l day  [/] 30 days  c close the day",
+                    date.format("%a"),
+                    money(value)
+                )),
+                Line::from(format!(
+                    " {} days: total {} · best {} · worst {}",
+                    days.len(),
                     money(total),
                     describe(best),
                     describe(worst)
                 )),
-                Line::from(
-                    " Bars show positive days; a day marked ! lost money.  c: close the day",
-                ),
             ]),
             summary,
         );
-        // Width per day: as wide as the screen allows, one column at 80x24.
-        let slots = (chart.width as usize / days.len().max(1)).max(2);
-        let bar_width = (slots - 1).clamp(1, 6) as u16;
-        let bars: Vec<Bar> = days
-            .iter()
-            .map(|d| {
-                let dollars = (d.earnings_cents.max(0) / 100) as u64;
-                let label = if d.earnings_cents < 0 {
-                    "!".to_owned()
-                } else if bar_width >= 2 {
-                    d.date.format("%d").to_string()
-                } else {
-                    d.date
-                        .format("%d")
-                        .to_string()
-                        .chars()
-                        .last()
-                        .map(String::from)
-                        .unwrap_or_default()
-                };
-                let text = if bar_width >= 5 {
-                    Cents(d.earnings_cents.max(0))
-                        .to_string()
-                        .trim_start_matches('$')
-                        .to_owned()
-                } else {
-                    String::new()
-                };
-                Bar::default()
-                    .value(dollars)
-                    .label(Line::from(label))
-                    .text_value(text)
-            })
-            .collect();
         frame.render_widget(
-            BarChart::default()
-                .data(BarGroup::default().bars(&bars))
-                .bar_width(bar_width)
-                .bar_gap(1),
+            DayChart {
+                days: &days,
+                selected,
+                unit: Unit::Cents,
+                glyphs: Glyphs::for_ascii(look.ascii),
+                axis_width: None,
+            },
             chart,
         );
     }

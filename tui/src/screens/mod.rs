@@ -10,6 +10,7 @@ pub mod account;
 pub mod accounts;
 pub mod analytics;
 pub mod board;
+pub mod days;
 pub mod earnings;
 pub mod events;
 pub mod list;
@@ -101,6 +102,8 @@ impl Cx<'_> {
 pub struct Look {
     pub today: NaiveDate,
     pub timezone: chrono_tz::Tz,
+    /// Charts in ASCII, where block glyphs do not show (`ascii_charts` in config.toml).
+    pub ascii: bool,
 }
 
 /// Takes the variant a fetch must answer with; anything else is a bug on our side, shown
@@ -226,7 +229,7 @@ impl Screens {
             Fetch::Board(_) => Tab::Board,
             Fetch::MyAccount => Tab::MyAccount,
             Fetch::Accounts | Fetch::Log(_) => Tab::Accounts,
-            Fetch::Earnings => Tab::Earnings,
+            Fetch::Earnings(_) => Tab::Earnings,
             Fetch::Users => Tab::Users,
             Fetch::System => Tab::Events,
             Fetch::Analytics(_) => Tab::Analytics,

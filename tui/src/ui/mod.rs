@@ -5,6 +5,7 @@
 //! Nothing relies on colour alone: the selected row carries `>`, negative money a `!`, the
 //! current tab brackets, errors a leading `!`.
 
+pub mod chart;
 mod chrome;
 pub mod login;
 pub mod popup;

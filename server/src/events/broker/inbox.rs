@@ -1,7 +1,7 @@
 //! Takes a service's queue into its `received` table: in order per source, duplicates
 //! dropped, gaps asked for again, acknowledged only after the commit.
 
-use super::relay::request_resend;
+use super::relay::{ResendRequest, request_resend};
 use super::wire::WireEvent;
 use super::{Broker, connect, declare_topology};
 use crate::db::{Db, DbError};
@@ -10,7 +10,7 @@ use futures_util::StreamExt as _;
 use lapin::message::Delivery;
 use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicQosOptions, BasicRejectOptions};
 use lapin::types::FieldTable;
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
@@ -22,8 +22,9 @@ const BATCH: usize = 1000;
 const PREFETCH: u16 = 4000;
 /// How long a batch waits for more deliveries once one has arrived.
 const GATHER: Duration = Duration::from_millis(2);
-/// A gap is asked for again at most this often per source.
+/// A gap is asked for again after this long, doubling up to `MAX_RESEND_WAIT`.
 const RESEND_EVERY: Duration = Duration::from_secs(1);
+const MAX_RESEND_WAIT: Duration = Duration::from_secs(30);
 
 /// Receives `service`'s queue into `db` until `stop` turns true, reconnecting as needed.
 /// `instance` names the queue: the service's own name, or another for a second reader
@@ -47,6 +48,8 @@ pub async fn run(
 struct Outcome {
     stored: usize,
     duplicates: usize,
+    /// Indexes of the events refused (see `store`).
+    refused: Vec<usize>,
     /// Sources with a gap, and the first sequence number missing.
     gaps: HashMap<String, i64>,
 }
@@ -64,7 +67,8 @@ async fn session(
     let channel = connection.create_channel().await?;
     declare_topology(&channel, broker).await?;
     let queue = broker.queue_of(instance);
-    super::declare_queue(&channel, broker, &queue, super::sources_of(service)).await?;
+    let waiting =
+        super::declare_queue(&channel, broker, &queue, super::sources_of(service)).await?;
     channel
         .basic_qos(PREFETCH, BasicQosOptions::default())
         .await?;
@@ -76,15 +80,17 @@ async fn session(
             FieldTable::default(),
         )
         .await?;
-    tracing::info!(%service, %instance, "inbox connected to the broker");
-    // Whatever was published past what this service holds, before its queue existed
-    // (a new reader) or while it was away, is asked for now rather than at the next
-    // event; a relay already past it sends nothing again.
-    for source in super::sources_of(service) {
-        let from = received_head(db, source).await? + 1;
-        request_resend(&channel, broker, source, from).await?;
+    tracing::info!(%service, %instance, waiting, "inbox connected to the broker");
+    let mut asking = Asking::default();
+    // An empty queue may still miss events: published before it existed (a new reader),
+    // or lost with a purge. Ask for everything after what is held; a queue with messages
+    // waiting shows any gap with its first one.
+    if waiting == 0 {
+        for source in super::sources_of(service) {
+            let from = received_head(db, source).await? + 1;
+            asking.ask(&channel, broker, &queue, source, from).await?;
+        }
     }
-    let mut asked: HashMap<String, Instant> = HashMap::new();
     loop {
         let first = tokio::select! {
             next = deliveries.next() => next,
@@ -103,28 +109,38 @@ async fn session(
                 Err(_) => break,
             }
         }
-        // Not an event at all: to the dead-letter queue, never blocking the ones behind.
+        // Only events of a source this service takes, sent under that source's name.
         let mut events = Vec::with_capacity(batch.len());
-        let mut readable = Vec::with_capacity(batch.len());
+        let mut deliveries_of_events = Vec::with_capacity(batch.len());
         for delivery in batch {
-            match WireEvent::decode(&delivery.data) {
+            let event = WireEvent::decode(&delivery.data).filter(|event| {
+                super::sources_of(service).contains(&event.source.as_str())
+                    && (delivery.routing_key.as_str() == event.source
+                        || delivery.routing_key.as_str() == queue)
+            });
+            match event {
                 Some(event) => {
                     events.push(event);
-                    readable.push(delivery);
+                    deliveries_of_events.push(delivery);
                 }
-                None => {
-                    tracing::warn!(%service, bytes = delivery.data.len(), "rejecting a message that is not an event");
-                    metrics::counter!("ates_inbox_rejected_total", "service" => service.to_owned())
-                        .increment(1);
-                    delivery
-                        .reject(BasicRejectOptions { requeue: false })
-                        .await?;
-                }
+                None => reject(&delivery, service, "not an event of a source it takes").await?,
             }
         }
         let outcome = store(db, events).await?;
-        // Committed: now the broker may forget them.
-        ack_all(&readable).await?;
+        // Committed: now the broker may forget them. Refused ones go to the dead letters.
+        let mut last_accepted = None;
+        for (i, delivery) in deliveries_of_events.iter().enumerate() {
+            if outcome.refused.contains(&i) {
+                reject(delivery, service, "another producer under a known name").await?;
+            } else {
+                last_accepted = Some(delivery);
+            }
+        }
+        if let Some(last) = last_accepted {
+            // Deliveries of one channel are in tag order: one ack covers the batch.
+            let acked = last.ack(BasicAckOptions { multiple: true }).await?;
+            anyhow::ensure!(acked, "the channel closed before the ack");
+        }
         metrics::counter!("ates_inbox_received_total", "service" => service.to_owned())
             .increment(outcome.stored as u64);
         if outcome.duplicates > 0 {
@@ -132,24 +148,60 @@ async fn session(
                 .increment(outcome.duplicates as u64);
         }
         for (source, from) in outcome.gaps {
-            let due = asked
-                .get(&source)
-                .is_none_or(|at| at.elapsed() >= RESEND_EVERY);
-            if due {
-                tracing::info!(%service, %source, from, "a gap in the sequence: asking for a resend");
-                request_resend(&channel, broker, &source, from).await?;
-                asked.insert(source, Instant::now());
-            }
+            asking.ask(&channel, broker, &queue, &source, from).await?;
         }
     }
 }
 
-async fn ack_all(deliveries: &[Delivery]) -> lapin::Result<()> {
-    // Deliveries of one channel arrive in tag order: one ack of the last covers them all.
-    if let Some(last) = deliveries.last() {
-        last.ack(BasicAckOptions { multiple: true }).await?;
-    }
+async fn reject(delivery: &Delivery, service: &str, why: &str) -> lapin::Result<()> {
+    tracing::error!(%service, routing_key = %delivery.routing_key, bytes = delivery.data.len(), %why, "rejecting a message to the dead letters");
+    metrics::counter!("ates_inbox_rejected_total", "service" => service.to_owned()).increment(1);
+    delivery
+        .reject(BasicRejectOptions { requeue: false })
+        .await?;
     Ok(())
+}
+
+/// Resend requests, with backoff: the same gap is asked for again after 1 s, then 2 s,
+/// 4 s... up to 30 s, so a gap that cannot close never floods a relay.
+#[derive(Default)]
+struct Asking {
+    last: HashMap<String, (i64, Instant, Duration)>,
+}
+
+impl Asking {
+    async fn ask(
+        &mut self,
+        channel: &lapin::Channel,
+        broker: &Broker,
+        queue: &str,
+        source: &str,
+        from: i64,
+    ) -> lapin::Result<()> {
+        let wait = match self.last.get(source) {
+            Some((asked, at, wait)) if *asked == from => {
+                if at.elapsed() < *wait {
+                    return Ok(());
+                }
+                (*wait * 2).min(MAX_RESEND_WAIT)
+            }
+            _ => RESEND_EVERY,
+        };
+        tracing::info!(%queue, %source, from, "asking for a resend");
+        request_resend(
+            channel,
+            broker,
+            source,
+            &ResendRequest {
+                from,
+                queue: queue.to_owned(),
+            },
+        )
+        .await?;
+        self.last
+            .insert(source.to_owned(), (from, Instant::now(), wait));
+        Ok(())
+    }
 }
 
 async fn received_head(db: &Db, source: &str) -> Result<i64, DbError> {
@@ -164,7 +216,9 @@ async fn received_head(db: &Db, source: &str) -> Result<i64, DbError> {
     .await
 }
 
-/// Writes the next events of each source; drops what is already held; notes gaps.
+/// Writes the next events of each source; drops what is already held; notes gaps; refuses
+/// (indexes into `events`) what comes from another producer than the source's known one,
+/// or claims a sequence number held by a different event.
 async fn store(db: &Db, events: Vec<WireEvent>) -> Result<Outcome, DbError> {
     if events.is_empty() {
         return Ok(Outcome::default());
@@ -172,13 +226,34 @@ async fn store(db: &Db, events: Vec<WireEvent>) -> Result<Outcome, DbError> {
     db.write_exclusive(move |tx| -> Result<Outcome, DbError> {
         let mut outcome = Outcome::default();
         let mut heads: HashMap<String, i64> = HashMap::new();
+        let mut producers: HashMap<String, String> = HashMap::new();
         let now = chrono::Utc::now().to_rfc3339();
         let mut insert = tx.prepare_cached(
             "INSERT INTO received (source, seq, event_id, event_name, event_version, event_time,
                                    producer, data, received_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         )?;
-        for event in events {
+        for (i, event) in events.into_iter().enumerate() {
+            let known = match producers.get(&event.source) {
+                Some(known) => known.clone(),
+                None => {
+                    tx.execute(
+                        "INSERT OR IGNORE INTO received_sources (source, producer_id) VALUES (?1, ?2)",
+                        params![event.source, event.producer_id],
+                    )?;
+                    let known: String = tx.query_row(
+                        "SELECT producer_id FROM received_sources WHERE source = ?1",
+                        [&event.source],
+                        |r| r.get(0),
+                    )?;
+                    producers.insert(event.source.clone(), known.clone());
+                    known
+                }
+            };
+            if known != event.producer_id {
+                outcome.refused.push(i);
+                continue;
+            }
             let head = match heads.get(&event.source) {
                 Some(head) => *head,
                 None => {
@@ -192,7 +267,19 @@ async fn store(db: &Db, events: Vec<WireEvent>) -> Result<Outcome, DbError> {
                 }
             };
             if event.seq <= head {
-                outcome.duplicates += 1;
+                // Held already: the same event, or a conflict nobody may paper over.
+                let held: Option<rusqlite::types::Value> = tx
+                    .query_row(
+                        "SELECT event_id FROM received WHERE source = ?1 AND seq = ?2",
+                        params![event.source, event.seq],
+                        |r| r.get(0),
+                    )
+                    .optional()?;
+                if held.as_ref() == Some(&event.columns[0]) {
+                    outcome.duplicates += 1;
+                } else {
+                    outcome.refused.push(i);
+                }
             } else if event.seq == head + 1 {
                 let c = &event.columns;
                 insert.execute(params![
@@ -229,6 +316,7 @@ mod tests {
     fn event(source: &str, seq: i64) -> WireEvent {
         WireEvent {
             source: source.into(),
+            producer_id: format!("{source}-1"),
             seq,
             columns: vec![
                 Value::Blob(uuid::Uuid::now_v7().as_bytes().to_vec()),
@@ -249,12 +337,10 @@ mod tests {
     async fn events_are_kept_in_order_duplicates_dropped_and_gaps_noted() {
         let dir = tempfile::tempdir().unwrap();
         let db = db(dir.path());
-        let first = store(
-            &db,
-            vec![event("auth", 1), event("auth", 2), event("auth", 1)],
-        )
-        .await
-        .unwrap();
+        let one = event("auth", 1);
+        let first = store(&db, vec![one.clone(), event("auth", 2), one])
+            .await
+            .unwrap();
         assert_eq!((first.stored, first.duplicates), (2, 1));
         assert!(first.gaps.is_empty());
         let gap = store(&db, vec![event("auth", 5), event("tracker", 1)])
@@ -270,9 +356,20 @@ mod tests {
         .unwrap();
         assert_eq!(filled.stored, 3);
         assert!(filled.gaps.is_empty());
+        // Another writer under the name `auth`, and a different event at a held number,
+        // are refused, never taken for duplicates.
+        let mut stranger = event("auth", 6);
+        stranger.producer_id = "auth-2".into();
+        let mut rewritten = event("auth", 2);
+        rewritten.columns[0] = rusqlite::types::Value::Blob(vec![9; 16]);
+        let refused = store(&db, vec![stranger, rewritten, event("auth", 6)])
+            .await
+            .unwrap();
+        assert_eq!(refused.refused, vec![0, 1]);
+        assert_eq!(refused.stored, 1);
         let log = crate::events::transport::MirrorLog::new(db.clone(), "auth");
         use crate::events::transport::EventLog;
-        assert_eq!(log.head().await.unwrap(), 5);
+        assert_eq!(log.head().await.unwrap(), 6);
         let seqs: Vec<i64> = log
             .fetch(0, 10)
             .await
@@ -280,6 +377,6 @@ mod tests {
             .iter()
             .map(|e| e.seq)
             .collect();
-        assert_eq!(seqs, vec![1, 2, 3, 4, 5]);
+        assert_eq!(seqs, vec![1, 2, 3, 4, 5, 6]);
     }
 }

@@ -166,13 +166,14 @@ pub async fn declare_topology(channel: &Channel, broker: &Broker) -> lapin::Resu
     Ok(())
 }
 
-/// A consuming service's durable queue, bound to what it consumes.
+/// A consuming service's durable queue, bound to what it consumes; returns how many
+/// messages wait in it.
 pub async fn declare_queue(
     channel: &Channel,
     broker: &Broker,
     queue: &str,
     sources: &[&str],
-) -> lapin::Result<()> {
+) -> lapin::Result<u32> {
     let mut arguments = FieldTable::default();
     // One reader at a time keeps each producer's order; a second process on the same queue
     // waits as a standby and takes over when the first goes away.
@@ -185,7 +186,7 @@ pub async fn declare_queue(
         durable: true,
         ..QueueDeclareOptions::default()
     };
-    channel
+    let declared = channel
         .queue_declare(queue.into(), options, arguments)
         .await?;
     for source in sources {
@@ -199,7 +200,7 @@ pub async fn declare_queue(
             )
             .await?;
     }
-    Ok(())
+    Ok(declared.message_count())
 }
 
 pub async fn connect(url: &str) -> lapin::Result<Connection> {
@@ -219,7 +220,13 @@ where
             return;
         }
         let started = std::time::Instant::now();
-        match session().await {
+        // A session stuck (a broker that blocks publishers, a connect that hangs) must not
+        // hold up shutdown.
+        let outcome = tokio::select! {
+            outcome = session() => outcome,
+            _ = stop.changed() => return,
+        };
+        match outcome {
             Ok(()) => return,
             Err(error) => {
                 tracing::warn!(%what, error = %format!("{error:#}"), "broker session ended; reconnecting")

@@ -1,4 +1,10 @@
 //! Publishes one producer's outbox to the broker, in order, at least once.
+//!
+//! Every message carries the producer's identity (a random id its database keeps), so an
+//! inbox refuses a second writer of the same name (another process, a recreated database)
+//! instead of mistaking its events for duplicates. A consumer that misses events asks for
+//! them by name: they are sent again to its queue alone, from the outbox, without moving
+//! the relay's own position.
 
 use super::wire::{COLUMNS, WireEvent};
 use super::{Broker, connect, declare_topology};
@@ -10,13 +16,24 @@ use lapin::options::{
 };
 use lapin::types::{AMQPValue, FieldTable};
 use lapin::{BasicProperties, Channel};
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
+use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use tokio::sync::watch;
 
 /// Messages published before waiting for the broker's confirms.
 const BATCH: usize = 2000;
 const IDLE_POLL: Duration = Duration::from_millis(500);
+/// How long the broker may take to confirm a batch (e.g. while a resource alarm blocks
+/// publishers) before the session starts over.
+const CONFIRM_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A consumer's request: send `queue` this producer's events from `from` on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResendRequest {
+    pub from: i64,
+    pub queue: String,
+}
 
 /// Relays `producer`'s outbox until `stop` turns true, reconnecting as needed.
 pub async fn run(broker: Broker, producer: Db, stop: watch::Receiver<bool>) {
@@ -27,19 +44,21 @@ pub async fn run(broker: Broker, producer: Db, stop: watch::Receiver<bool>) {
     .await
 }
 
-/// Asks `producer`'s relay to publish again from `from` (a consumer saw a gap).
+/// Asks `producer`'s relay to send `queue` its events from `from` on (a gap, or a reader
+/// that is new or was away).
 pub async fn request_resend(
     channel: &Channel,
     broker: &Broker,
     producer: &str,
-    from: i64,
+    request: &ResendRequest,
 ) -> lapin::Result<()> {
+    let body = serde_json::to_vec(request).unwrap_or_default();
     channel
         .basic_publish(
             broker.control_exchange().as_str().into(),
             producer.into(),
             BasicPublishOptions::default(),
-            serde_json::json!({ "from": from }).to_string().as_bytes(),
+            &body,
             BasicProperties::default(),
         )
         .await?;
@@ -48,6 +67,7 @@ pub async fn request_resend(
 
 async fn session(broker: &Broker, db: &Db, mut stop: watch::Receiver<bool>) -> anyhow::Result<()> {
     let producer = db.name().to_owned();
+    let identity = identity(db).await?;
     let connection = connect(&broker.url)
         .await
         .context("connecting to the broker")?;
@@ -72,20 +92,13 @@ async fn session(broker: &Broker, db: &Db, mut stop: watch::Receiver<bool>) -> a
             let _ = connection.close(200, "shutting down".into()).await;
             return Ok(());
         }
-        // Resend requests first: they move the position back.
         while let Some(Some(request)) = control.next().now_or_never() {
             let request = request?;
-            if let Some(from) = serde_json::from_slice::<serde_json::Value>(&request.data)
-                .ok()
-                .and_then(|v| v.get("from")?.as_i64())
-            {
-                rewind(db, from - 1).await?;
-                tracing::info!(%producer, from, "resending on a consumer's request");
-            }
+            resend(&channel, db, &identity, &request.data).await?;
             request.ack(BasicAckOptions::default()).await?;
         }
         let position = position(db).await?;
-        let batch = unpublished(db, position).await?;
+        let batch = read_outbox(db, &identity, position, i64::MAX).await?;
         let Some(last) = batch.last().map(|e| e.seq) else {
             tokio::select! {
                 _ = commits.changed() => {}
@@ -93,28 +106,56 @@ async fn session(broker: &Broker, db: &Db, mut stop: watch::Receiver<bool>) -> a
                 _ = tokio::time::sleep(IDLE_POLL) => {}
                 request = control.next() => {
                     let request = request.context("the control queue closed")??;
-                    if let Some(from) = serde_json::from_slice::<serde_json::Value>(&request.data)
-                        .ok()
-                        .and_then(|v| v.get("from")?.as_i64())
-                    {
-                        rewind(db, from - 1).await?;
-                    }
+                    resend(&channel, db, &identity, &request.data).await?;
                     request.ack(BasicAckOptions::default()).await?;
                 }
             }
             continue;
         };
-        publish(&channel, broker, &batch).await?;
-        advance(db, position, last).await?;
+        publish(&channel, &broker.events_exchange(), None, &batch).await?;
+        advance(db, last).await?;
         metrics::counter!("ates_relay_published_total", "producer" => producer.clone())
             .increment(batch.len() as u64);
     }
 }
 
-/// Publishes `batch` and waits for the broker's confirms; an error (a nack, a returned
-/// message, a lost channel) leaves the position where it was, so the batch is sent again.
-async fn publish(channel: &Channel, broker: &Broker, batch: &[WireEvent]) -> anyhow::Result<()> {
-    let exchange = broker.events_exchange();
+/// Sends the asking queue what it asked for, up to what was already published (the rest
+/// reaches it the usual way).
+async fn resend(channel: &Channel, db: &Db, identity: &str, body: &[u8]) -> anyhow::Result<()> {
+    let Ok(request) = serde_json::from_slice::<ResendRequest>(body) else {
+        tracing::warn!(producer = %db.name(), "ignoring an unreadable resend request");
+        return Ok(());
+    };
+    let until = position(db).await?;
+    let mut after = request.from.saturating_sub(1).max(0);
+    let mut sent = 0usize;
+    while after < until {
+        let batch = read_outbox(db, identity, after, until).await?;
+        let Some(last) = batch.last().map(|e| e.seq) else {
+            break;
+        };
+        if let Err(error) = publish(channel, "", Some(&request.queue), &batch).await {
+            // E.g. the queue is gone: nobody is waiting for these.
+            tracing::warn!(producer = %db.name(), queue = %request.queue, %error, "resend abandoned");
+            return Ok(());
+        }
+        sent += batch.len();
+        after = last;
+    }
+    tracing::info!(producer = %db.name(), queue = %request.queue, from = request.from, sent, "resent on a consumer's request");
+    Ok(())
+}
+
+/// Publishes `batch` (to `exchange` by producer, or straight to `queue` through the default
+/// exchange) and waits for the broker's confirms; an error (a nack, a returned message, a
+/// lost channel, no confirm in time) leaves the position where it was, so the batch is
+/// sent again.
+async fn publish(
+    channel: &Channel,
+    exchange: &str,
+    queue: Option<&str>,
+    batch: &[WireEvent],
+) -> anyhow::Result<()> {
     let mut confirms = Vec::with_capacity(batch.len());
     for event in batch {
         let mut headers = FieldTable::default();
@@ -126,8 +167,8 @@ async fn publish(channel: &Channel, broker: &Broker, batch: &[WireEvent]) -> any
             .with_headers(headers);
         let confirm = channel
             .basic_publish(
-                exchange.as_str().into(),
-                event.source.as_str().into(),
+                exchange.into(),
+                queue.unwrap_or(&event.source).into(),
                 BasicPublishOptions {
                     mandatory: true,
                     ..BasicPublishOptions::default()
@@ -138,7 +179,10 @@ async fn publish(channel: &Channel, broker: &Broker, batch: &[WireEvent]) -> any
             .await?;
         confirms.push(confirm);
     }
-    for confirm in futures_util::future::join_all(confirms).await {
+    let confirmed = tokio::time::timeout(CONFIRM_TIMEOUT, futures_util::future::join_all(confirms))
+        .await
+        .context("the broker did not confirm in time")?;
+    for confirm in confirmed {
         let confirmation = confirm?;
         anyhow::ensure!(confirmation.is_ack(), "the broker refused a message");
         if confirmation.take_message().is_some() {
@@ -148,43 +192,42 @@ async fn publish(channel: &Channel, broker: &Broker, batch: &[WireEvent]) -> any
     Ok(())
 }
 
+/// This producer's identity, made on first use and kept with its position.
+async fn identity(db: &Db) -> Result<String, DbError> {
+    let producer = db.name().to_owned();
+    db.write(move |tx| -> Result<String, DbError> {
+        tx.execute(
+            "INSERT OR IGNORE INTO relay_positions (producer, position, producer_id)
+             VALUES (?1, 0, ?2)",
+            params![producer, uuid::Uuid::now_v7().to_string()],
+        )?;
+        Ok(tx.query_row(
+            "SELECT producer_id FROM relay_positions WHERE producer = ?1",
+            [&producer],
+            |r| r.get(0),
+        )?)
+    })
+    .await
+}
+
 async fn position(db: &Db) -> Result<i64, DbError> {
     let producer = db.name().to_owned();
     db.read(move |conn| -> Result<i64, DbError> {
-        Ok(conn
-            .query_row(
-                "SELECT position FROM relay_positions WHERE producer = ?1",
-                [&producer],
-                |r| r.get(0),
-            )
-            .optional()?
-            .unwrap_or(0))
+        Ok(conn.query_row(
+            "SELECT position FROM relay_positions WHERE producer = ?1",
+            [&producer],
+            |r| r.get(0),
+        )?)
     })
     .await
 }
 
-/// Moves the position from `from` to `to` after a confirmed batch (unless a resend request
-/// moved it meanwhile: then the request wins).
-async fn advance(db: &Db, from: i64, to: i64) -> Result<(), DbError> {
+/// Moves the position forward after a confirmed batch.
+async fn advance(db: &Db, to: i64) -> Result<(), DbError> {
     let producer = db.name().to_owned();
     db.write(move |tx| -> Result<(), DbError> {
         tx.execute(
-            "INSERT INTO relay_positions (producer, position) VALUES (?1, ?3)
-             ON CONFLICT (producer) DO UPDATE SET position = ?3 WHERE position = ?2",
-            params![producer, from, to],
-        )?;
-        Ok(())
-    })
-    .await
-}
-
-/// Moves the position back to `to` (never forward).
-async fn rewind(db: &Db, to: i64) -> Result<(), DbError> {
-    let producer = db.name().to_owned();
-    db.write(move |tx| -> Result<(), DbError> {
-        tx.execute(
-            "INSERT INTO relay_positions (producer, position) VALUES (?1, max(?2, 0))
-             ON CONFLICT (producer) DO UPDATE SET position = min(position, max(?2, 0))",
+            "UPDATE relay_positions SET position = max(position, ?2) WHERE producer = ?1",
             params![producer, to],
         )?;
         Ok(())
@@ -192,15 +235,22 @@ async fn rewind(db: &Db, to: i64) -> Result<(), DbError> {
     .await
 }
 
-async fn unpublished(db: &Db, after: i64) -> Result<Vec<WireEvent>, DbError> {
-    let source = db.name().to_owned();
+/// Up to a batch of outbox rows after `after` and at most `until`.
+async fn read_outbox(
+    db: &Db,
+    identity: &str,
+    after: i64,
+    until: i64,
+) -> Result<Vec<WireEvent>, DbError> {
+    let (source, identity) = (db.name().to_owned(), identity.to_owned());
     db.read(move |conn| -> Result<Vec<WireEvent>, DbError> {
         let mut select = conn.prepare_cached(&format!(
-            "SELECT seq, {COLUMNS} FROM outbox WHERE seq > ?1 ORDER BY seq LIMIT ?2"
+            "SELECT seq, {COLUMNS} FROM outbox WHERE seq > ?1 AND seq <= ?2 ORDER BY seq LIMIT ?3"
         ))?;
-        let rows = select.query_map(params![after, BATCH as i64], |row| {
+        let rows = select.query_map(params![after, until, BATCH as i64], |row| {
             Ok(WireEvent {
                 source: source.clone(),
+                producer_id: identity.clone(),
                 seq: row.get(0)?,
                 columns: (1..=6)
                     .map(|i| row.get::<_, rusqlite::types::Value>(i))

@@ -11,6 +11,8 @@ pub const COLUMNS: &str = "event_id, event_name, event_version, event_time, prod
 #[derive(Debug, Clone, PartialEq)]
 pub struct WireEvent {
     pub source: String,
+    /// The producer's identity (see `relay`): one writer per source.
+    pub producer_id: String,
     pub seq: i64,
     pub columns: Vec<Value>,
 }
@@ -18,24 +20,37 @@ pub struct WireEvent {
 impl WireEvent {
     pub fn encode(&self) -> Vec<u8> {
         let columns: Vec<Json> = self.columns.iter().map(to_json).collect();
-        json!({ "source": self.source, "seq": self.seq, "columns": columns })
-            .to_string()
-            .into_bytes()
+        json!({
+            "source": self.source,
+            "producer_id": self.producer_id,
+            "seq": self.seq,
+            "columns": columns,
+        })
+        .to_string()
+        .into_bytes()
     }
 
-    /// `None` for a body that is not an event message at all.
+    /// `None` for a body that is not an event message at all. A message whose source,
+    /// producer and sequence number are readable but whose columns are not is an event
+    /// that travelled damaged: its columns come back empty, so the consumer parks it as
+    /// a dead letter instead of the sequence having a hole for good.
     pub fn decode(body: &[u8]) -> Option<WireEvent> {
         let value: Json = serde_json::from_slice(body).ok()?;
         let source = value.get("source")?.as_str()?.to_owned();
+        let producer_id = value.get("producer_id")?.as_str()?.to_owned();
         let seq = value.get("seq")?.as_i64().filter(|s| *s > 0)?;
+        if source.is_empty() || producer_id.is_empty() {
+            return None;
+        }
         let columns = value
-            .get("columns")?
-            .as_array()?
-            .iter()
-            .map(from_json)
-            .collect::<Option<Vec<_>>>()?;
-        (columns.len() == 6 && !source.is_empty()).then_some(WireEvent {
+            .get("columns")
+            .and_then(Json::as_array)
+            .and_then(|columns| columns.iter().map(from_json).collect::<Option<Vec<_>>>())
+            .filter(|columns| columns.len() == 6)
+            .unwrap_or_else(|| vec![Value::Null; 6]);
+        Some(WireEvent {
             source,
+            producer_id,
             seq,
             columns,
         })
@@ -46,7 +61,8 @@ fn to_json(value: &Value) -> Json {
     match value {
         Value::Null => Json::Null,
         Value::Integer(i) => json!(i),
-        Value::Real(f) => json!({ "real": f }),
+        // As text, so infinities and NaN travel too.
+        Value::Real(f) => json!({ "real": f.to_string() }),
         Value::Text(t) => json!(t),
         Value::Blob(b) => {
             json!({ "blob": b.iter().map(|x| format!("{x:02x}")).collect::<String>() })
@@ -61,7 +77,7 @@ fn from_json(value: &Json) -> Option<Value> {
         Json::String(s) => Value::Text(s.clone()),
         Json::Object(o) => {
             if let Some(f) = o.get("real") {
-                Value::Real(f.as_f64()?)
+                Value::Real(f.as_str()?.parse().ok()?)
             } else {
                 let hex = o.get("blob")?.as_str()?;
                 if hex.len() % 2 != 0 {
@@ -87,6 +103,7 @@ mod tests {
     fn every_kind_of_column_survives_the_trip() {
         let event = WireEvent {
             source: "tracker".into(),
+            producer_id: "p1".into(),
             seq: 42,
             columns: vec![
                 Value::Blob(vec![0, 1, 0xfe, 0xff]),
@@ -97,17 +114,29 @@ mod tests {
                 Value::Real(1.5),
             ],
         };
-        assert_eq!(WireEvent::decode(&event.encode()), Some(event));
+        assert_eq!(WireEvent::decode(&event.encode()), Some(event.clone()));
+        let infinite = WireEvent {
+            columns: vec![Value::Real(f64::INFINITY); 6],
+            ..event
+        };
+        assert_eq!(WireEvent::decode(&infinite.encode()), Some(infinite));
+    }
+
+    #[test]
+    fn an_event_with_unreadable_columns_arrives_empty_to_be_parked() {
+        let body = br#"{"source":"auth","producer_id":"p","seq":3,"columns":[{"blob":"zz"}]}"#;
+        let event = WireEvent::decode(body).unwrap();
+        assert_eq!((event.seq, event.columns), (3, vec![Value::Null; 6]));
     }
 
     #[test]
     fn what_is_not_an_event_is_recognised() {
         for body in [
             &b"not json"[..],
-            br#"{"source":"auth","seq":0,"columns":[null,null,null,null,null,null]}"#,
-            br#"{"source":"auth","seq":1,"columns":[null]}"#,
-            br#"{"seq":1,"columns":[null,null,null,null,null,null]}"#,
-            br#"{"source":"auth","seq":1,"columns":[{"blob":"zz"},null,null,null,null,null]}"#,
+            br#"{"source":"auth","producer_id":"p","seq":0,"columns":[]}"#,
+            br#"{"source":"auth","seq":1,"columns":[null,null,null,null,null,null]}"#,
+            br#"{"producer_id":"p","seq":1,"columns":[null,null,null,null,null,null]}"#,
+            br#"{"source":"","producer_id":"p","seq":1,"columns":[]}"#,
         ] {
             assert_eq!(
                 WireEvent::decode(body),
