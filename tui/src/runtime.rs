@@ -156,6 +156,13 @@ impl Executor {
                     reply(Reply::Retried(client.retry_dead_letter(id).await));
                 });
             }
+            Command::DiscardDeadLetter(id, reason) => {
+                tokio::spawn(async move {
+                    reply(Reply::Discarded(
+                        client.discard_dead_letter(id, &reason).await,
+                    ));
+                });
+            }
         }
         true
     }

@@ -707,3 +707,31 @@ fn x_on_the_accounts_screen_exports_the_last_30_days_and_says_where() {
     let flash = app.flash.clone().unwrap();
     assert!(flash.text.contains("42") && flash.text.contains("/tmp/ates-ledger.csv"));
 }
+
+#[test]
+fn discarding_a_dead_letter_asks_for_a_reason_sends_it_and_refreshes() {
+    let mut app = logged_in(Role::Admin);
+    let _ = app.switch_to(Tab::Events);
+    app.screens.events.show(Remote::loaded(system()));
+    let letter = system().dead_letters[0].clone();
+    let _ = app.update(ch('x'));
+    assert!(app.typing(), "the reason form takes the keys");
+    // A blank reason is refused in place; nothing is sent.
+    assert!(app.update(key(KeyCode::Enter)).is_empty());
+    typed(&mut app, "replayed by hand in the ledger");
+    let sent = app.update(key(KeyCode::Enter));
+    assert!(
+        matches!(&sent[..], [Command::DiscardDeadLetter(id, reason)]
+            if *id == letter.id && reason == "replayed by hand in the ledger"),
+        "{sent:?}"
+    );
+    let mut discarded = letter;
+    discarded.status = ates_shared::api::DeadLetterStatus::Discarded;
+    let after = app.update(Event::Reply(Reply::Discarded(Ok(discarded))));
+    assert_eq!(
+        fetches(&after),
+        vec![Fetch::System],
+        "the list is fetched again"
+    );
+    assert!(!app.typing(), "the dialog closed");
+}

@@ -268,3 +268,15 @@ fn charts_move_by_day_and_fall_back_to_ascii() {
     let _ = app.update(ch('h'));
     snapshot("chart_analytics_ascii", &app);
 }
+
+#[test]
+fn a_dead_letter_opens_in_full_and_can_be_discarded_with_a_reason() {
+    let mut app = logged_in(Role::Admin);
+    let _ = app.switch_to(Tab::Events);
+    set(&mut app, Tab::Events, State::Loaded);
+    let _ = app.update(key(KeyCode::Enter));
+    snapshot("dead_letter_detail", &app);
+    let _ = app.update(ch('x'));
+    typed(&mut app, "the task was deleted by hand");
+    snapshot("dead_letter_discard", &app);
+}

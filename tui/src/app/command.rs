@@ -37,6 +37,8 @@ pub enum Command {
     CreateUser(CreateUser),
     UpdateUser(Uuid, UpdateUser),
     RetryDeadLetter(Uuid),
+    /// Give up on a dead letter for good, with the reason kept.
+    DiscardDeadLetter(Uuid, String),
     /// Write every ledger row of `[from, to]` to a CSV file in the current directory.
     ExportLedger {
         from: chrono::NaiveDate,

@@ -118,6 +118,7 @@ pub enum Reply {
     UserCreated(Result<User, ApiError>),
     UserUpdated(Result<User, ApiError>),
     Retried(Result<DeadLetter, ApiError>),
+    Discarded(Result<DeadLetter, ApiError>),
     /// The export's file and row count, or why it failed.
     Exported(Result<(std::path::PathBuf, usize), String>),
 }

@@ -200,6 +200,7 @@ impl App {
             | Reply::UserCreated(_)
             | Reply::UserUpdated(_)
             | Reply::Retried(_)
+            | Reply::Discarded(_)
             | Reply::Exported(_) => Vec::new(),
         }
     }
@@ -237,6 +238,7 @@ fn reply_error(reply: &Reply) -> Option<&ApiError> {
         Reply::UserCreated(r) => r.as_ref().err(),
         Reply::UserUpdated(r) => r.as_ref().err(),
         Reply::Retried(r) => r.as_ref().err(),
+        Reply::Discarded(r) => r.as_ref().err(),
         Reply::Exported(_) => None,
     }
 }

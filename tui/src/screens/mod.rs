@@ -246,7 +246,7 @@ impl Screens {
             Reply::TaskCreated(_) => Tab::NewTask,
             Reply::Reshuffled(_) => Tab::Reshuffle,
             Reply::UserCreated(_) | Reply::UserUpdated(_) => Tab::Users,
-            Reply::Retried(_) => Tab::Events,
+            Reply::Retried(_) | Reply::Discarded(_) => Tab::Events,
             Reply::Exported(_) => Tab::Accounts,
             Reply::LoggedIn { .. }
             | Reply::Resumed(_)

@@ -77,7 +77,8 @@ pub fn footer(frame: &mut Frame, area: Rect, app: &App) {
         .as_ref()
         .map(|u| {
             format!(
-                "{} ({}) · {live} · {} ",
+                // The leading space keeps clipped hints from running into the name.
+                " {} ({}) · {live} · {} ",
                 u.username,
                 u.role,
                 app.timezone.name()

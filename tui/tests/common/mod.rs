@@ -224,7 +224,13 @@ pub fn system() -> SystemView {
             parked_at: at(3, 11, 0),
             status: DeadLetterStatus::Parked,
             discard_reason: None,
-            envelope: serde_json::json!({}),
+            envelope: serde_json::json!({
+                "event_id": id(301),
+                "event_name": "TaskCompleted",
+                "event_version": 1,
+                "producer": "tracker",
+                "data": {"task_id": id(302), "assignee_id": id(303)}
+            }),
         }],
     }
 }
