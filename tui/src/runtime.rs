@@ -197,7 +197,10 @@ pub async fn run_fetch(client: &Client, fetch: Fetch) -> Result<Data, ApiError> 
         }
         Fetch::MyAccount => Data::MyAccount(client.my_account().await?),
         Fetch::Accounts => Data::Accounts(client.accounts().await?),
-        Fetch::Log(user) => Data::Log(client.audit_log(user).await?),
+        Fetch::Log(query) => {
+            let (entries, more) = client.audit_log_rows(&query).await?;
+            Data::Log { entries, more }
+        }
         Fetch::Earnings(to) => {
             let from = to - chrono::Duration::days(crate::screens::days::RANGE_DAYS - 1);
             Data::Earnings(client.earnings(Some((from, to))).await?)

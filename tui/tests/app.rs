@@ -735,3 +735,75 @@ fn discarding_a_dead_letter_asks_for_a_reason_sends_it_and_refreshes() {
     );
     assert!(!app.typing(), "the dialog closed");
 }
+
+#[test]
+fn an_audit_log_pages_through_history_and_filters_a_day_at_a_time() {
+    use ates_tui::app::event::LogQuery;
+    let mut app = logged_in(Role::Accountant);
+    let _ = app.switch_to(Tab::Accounts);
+    app.screens.accounts.list.show(Remote::loaded(accounts()));
+    let worker = accounts()[0].user.clone();
+    let log = |day: Option<chrono::NaiveDate>, rows: usize| {
+        Fetch::Log(LogQuery {
+            owner: Tab::Accounts,
+            user: worker.id,
+            day,
+            rows,
+        })
+    };
+    let sent = app.update(key(KeyCode::Enter));
+    assert_eq!(fetches(&sent), vec![log(None, 200)]);
+    let generation = generation_of(&sent, log(None, 200));
+    // A full page with more behind it: moving near the end asks for a page more.
+    let entries: Vec<_> = (0..200)
+        .map(|i| {
+            let mut entry = my_account().log[0].clone();
+            entry.id = uuid::Uuid::from_u128(10_000 + i);
+            entry
+        })
+        .collect();
+    reply(
+        &mut app,
+        fetched(
+            log(None, 200),
+            generation,
+            Ok(Data::Log {
+                entries,
+                more: true,
+            }),
+        ),
+    );
+    let more = app.update(ch('G'));
+    assert_eq!(fetches(&more), vec![log(None, 400)], "older entries load");
+    let generation = generation_of(&more, log(None, 400));
+    reply(
+        &mut app,
+        fetched(
+            log(None, 400),
+            generation,
+            Ok(Data::Log {
+                entries: my_account().log,
+                more: false,
+            }),
+        ),
+    );
+    // `h` shows the newest entry's day only, then the day before; Esc every day again.
+    let newest = my_account().log[0].date;
+    assert_eq!(fetches(&app.update(ch('h'))), vec![log(Some(newest), 200)]);
+    let _ = app.update(Event::Reply(Reply::Fetched {
+        fetch: log(Some(newest), 200),
+        generation: 0,
+        result: Ok(Data::Log {
+            entries: vec![],
+            more: false,
+        }),
+    }));
+    assert_eq!(app.screens.accounts.log.day, Some(newest));
+    assert!(app.screens.accounts.in_log);
+    let _ = app.update(key(KeyCode::Esc));
+    assert_eq!(app.screens.accounts.log.day, None, "every day again");
+    let _ = app.update(key(KeyCode::Esc));
+    assert!(!app.screens.accounts.in_log, "back to the accounts");
+    let _ = app.update(ch('j'));
+    assert_eq!(app.screens.accounts.list.selected.index, 1, "j moves in the accounts");
+}

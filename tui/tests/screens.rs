@@ -106,8 +106,8 @@ fn set(app: &mut App, tab: Tab, state: State) {
                 .show(remote(state, accounts(), vec![], missing_endpoint()));
             if let State::Loaded = state {
                 app.screens.accounts.list.selected = Default::default();
-                app.screens.accounts.log_user = Some(accounts()[0].user.clone());
-                app.screens.accounts.log = Remote::loaded(my_account().log);
+                app.screens.accounts.log.user = Some(accounts()[0].user.clone());
+                app.screens.accounts.log.list.show(Remote::loaded(my_account().log));
             }
         }
         Tab::Earnings => {

@@ -266,6 +266,19 @@ impl Client {
         self.all("/api/v1/accounting/accounts").await
     }
 
+    /// The newest `query.rows` entries of a log (of one day, if given), and whether the
+    /// server has older ones.
+    pub async fn audit_log_rows(
+        &self,
+        query: &crate::app::event::LogQuery,
+    ) -> Result<(Vec<Entry>, bool), ApiError> {
+        let mut path = format!("/api/v1/accounting/accounts/{}/log", query.user);
+        if let Some(day) = query.day {
+            path.push_str(&format!("?date={day}"));
+        }
+        self.first(&path, query.rows).await
+    }
+
     pub async fn audit_log(&self, user: Uuid) -> Result<Vec<Entry>, ApiError> {
         // The newest page is what a person reads; older history stays on the server.
         let page: Page<Entry> = self

@@ -40,6 +40,16 @@ pub struct BoardQuery {
     pub rows: usize,
 }
 
+/// What an audit log asks the server for: whose, which day (or every day), how many
+/// entries (a page more as the selection nears the end), and for which screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogQuery {
+    pub owner: super::tabs::Tab,
+    pub user: Uuid,
+    pub day: Option<NaiveDate>,
+    pub rows: usize,
+}
+
 /// A piece of data a screen shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fetch {
@@ -47,7 +57,7 @@ pub enum Fetch {
     Board(BoardQuery),
     MyAccount,
     Accounts,
-    Log(Uuid),
+    Log(LogQuery),
     /// Earnings per day up to this day (a year of them).
     Earnings(NaiveDate),
     Users,
@@ -87,7 +97,11 @@ pub enum Data {
     },
     MyAccount(MyAccount),
     Accounts(Vec<Account>),
-    Log(Vec<Entry>),
+    /// The newest `rows` entries of a log; `more` when the server has older ones.
+    Log {
+        entries: Vec<Entry>,
+        more: bool,
+    },
     Earnings(Earnings),
     Users(Vec<User>),
     System(SystemView),

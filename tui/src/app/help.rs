@@ -80,7 +80,11 @@ pub fn hints(app: &App) -> Vec<(String, &'static str)> {
         .filter(|b| {
             !matches!(
                 b.action,
-                Action::PrevDay | Action::NextDay | Action::PrevMonth | Action::NextMonth
+                Action::PrevDay
+                    | Action::NextDay
+                    | Action::PrevMonth
+                    | Action::NextMonth
+                    | Action::Back
             )
         })
         .filter_map(|b| Some((b.keys.first()?.label(), b.name)))

@@ -213,6 +213,10 @@ impl App {
             Cx {
                 today: self.today,
                 timezone: self.timezone,
+                me: self.user.as_ref().map(|u| ates_shared::api::UserRef {
+                    id: u.id,
+                    username: u.username.clone(),
+                }),
                 keymap: &self.keymap,
                 flash: &mut self.flash,
                 popup: &mut self.popup,

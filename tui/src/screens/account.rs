@@ -1,10 +1,14 @@
-//! My account: balance, what I earned today, today's audit log.
+//! My account: balance, what I earned today, and my whole audit log (scrolling, a day at a
+//! time with `h`/`l`, the balance after each entry).
 
+use super::audit_log::AuditLog;
 use super::{Cx, Look, Screen, expect};
 use crate::api::ApiError;
 use crate::app::command::Command;
 use crate::app::event::{Data, Fetch};
+use crate::app::keymap::Action;
 use crate::app::remote::Remote;
+use crate::app::tabs::Tab;
 use crate::ui::widgets::{block, clip, list, money, money_style, remote_state, when};
 use ates_shared::api::{self, Entry};
 use ratatui::Frame;
@@ -12,9 +16,20 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph};
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct MyAccount {
     pub remote: Remote<api::MyAccount>,
+    /// My whole audit log, below the balance.
+    pub log: AuditLog,
+}
+
+impl Default for MyAccount {
+    fn default() -> Self {
+        MyAccount {
+            remote: Remote::default(),
+            log: AuditLog::new(Tab::MyAccount),
+        }
+    }
 }
 
 impl Screen for MyAccount {
@@ -22,10 +37,20 @@ impl Screen for MyAccount {
         &["accounting"]
     }
 
+    fn has_list(&self) -> bool {
+        true
+    }
+
     fn refresh(&mut self, cx: &mut Cx) -> Vec<Command> {
-        cx.fetch(&mut self.remote, Fetch::MyAccount)
+        let mut commands: Vec<Command> = cx
+            .fetch(&mut self.remote, Fetch::MyAccount)
             .into_iter()
-            .collect()
+            .collect();
+        match cx.me.clone() {
+            Some(me) if self.log.user.is_none() => commands.extend(self.log.show(me, cx)),
+            _ => commands.extend(self.log.fetch(cx)),
+        }
+        commands
     }
 
     fn loading(&self) -> bool {
@@ -39,12 +64,19 @@ impl Screen for MyAccount {
         result: Result<Data, ApiError>,
         cx: &mut Cx,
     ) -> Vec<Command> {
+        if let Fetch::Log(query) = &fetch {
+            return self.log.fetched(query, generation, result, cx);
+        }
         let result = expect(result, |data| match data {
             Data::MyAccount(value) => Ok(value),
             other => Err(other),
         });
         self.remote.accept(generation, result);
         cx.again(&mut self.remote, fetch)
+    }
+
+    fn action(&mut self, action: Action, cx: &mut Cx) -> Vec<Command> {
+        self.log.action(action, cx).unwrap_or_default()
     }
 
     fn draw(&self, frame: &mut Frame, area: Rect, look: Look) {
@@ -79,15 +111,20 @@ impl Screen for MyAccount {
                         money_style(account.earned_today_cents),
                     ),
                 ]),
-                Line::from(" Today's audit log:"),
+                Line::from(" j/k scroll · h/l a day at a time · Esc every day"),
             ]),
             summary,
         );
-        if account.log.is_empty() {
-            frame.render_widget(Paragraph::new(" Nothing happened today yet."), log);
+        if self.log.user.is_none() {
+            // Not fetched yet (a fixed state in tests): today's entries as the server sent them.
+            if account.log.is_empty() {
+                frame.render_widget(Paragraph::new(" Nothing happened today yet."), log);
+            } else {
+                entries(frame, log, &account.log, None, look.timezone);
+            }
             return;
         }
-        entries(frame, log, &account.log, None, look.timezone);
+        self.log.draw(frame, log, look, Some(account.balance_cents));
     }
 }
 

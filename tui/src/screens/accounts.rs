@@ -1,18 +1,18 @@
-//! Every worker's balance, and the audit log of the one picked with Enter; `c` closes the
-//! day, `x` exports the last 30 days' ledger to a CSV file.
+//! Every worker's balance, and the audit log of the one picked with Enter (all history,
+//! scrolling, a day at a time with `h`/`l`, the balance after each entry; `Esc` goes back
+//! to the accounts); `c` closes the day, `x` exports the last 30 days' ledger to a CSV file.
 
-use super::account::entries;
+use super::audit_log::AuditLog;
 use super::list::List;
 use super::{Cx, Look, Screen, expect};
 use crate::api::ApiError;
 use crate::app::command::Command;
 use crate::app::event::{Data, Fetch, Reply};
 use crate::app::keymap::Action;
-use crate::app::remote::Remote;
 use crate::app::selection::Moved;
 use crate::app::tabs::Tab;
 use crate::ui::widgets::{block, clip, list, money, money_style, remote_state};
-use ates_shared::api::{Account, Entry, UserRef};
+use ates_shared::api::Account;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Span;
@@ -21,12 +21,23 @@ use ratatui::widgets::{Block, Cell, Paragraph};
 /// Days the `x` export covers, today included.
 const EXPORT_DAYS: i64 = 30;
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Accounts {
     pub list: List<Account>,
-    /// Whose audit log is shown on the right.
-    pub log_user: Option<UserRef>,
-    pub log: Remote<Vec<Entry>>,
+    /// The audit log on the right, of the account picked with Enter.
+    pub log: AuditLog,
+    /// Keys move in the log (after Enter) rather than in the accounts.
+    pub in_log: bool,
+}
+
+impl Default for Accounts {
+    fn default() -> Self {
+        Accounts {
+            list: List::default(),
+            log: AuditLog::new(Tab::Accounts),
+            in_log: false,
+        }
+    }
 }
 
 impl Accounts {
@@ -38,12 +49,8 @@ impl Accounts {
             }
             Ok(Some(account)) => {
                 let user = account.user.clone();
-                let id = user.id;
-                self.log_user = Some(user);
-                self.log.data = None;
-                cx.fetch(&mut self.log, Fetch::Log(id))
-                    .into_iter()
-                    .collect()
+                self.in_log = true;
+                self.log.show(user, cx)
             }
             Ok(None) => Vec::new(),
         }
@@ -64,9 +71,7 @@ impl Screen for Accounts {
             .fetch(&mut self.list.remote, Fetch::Accounts)
             .into_iter()
             .collect();
-        if let Some(user) = &self.log_user {
-            commands.extend(cx.fetch(&mut self.log, Fetch::Log(user.id)));
-        }
+        commands.extend(self.log.fetch(cx));
         commands
     }
 
@@ -82,25 +87,7 @@ impl Screen for Accounts {
         cx: &mut Cx,
     ) -> Vec<Command> {
         match fetch {
-            Fetch::Log(user) => {
-                // A reply about a user no longer shown only ends the fetch.
-                if self.log_user.as_ref().map(|u| u.id) == Some(user) {
-                    let result = expect(result, |data| match data {
-                        Data::Log(log) => Ok(log),
-                        other => Err(other),
-                    });
-                    self.log.accept(generation, result);
-                } else {
-                    self.log.finish(generation);
-                }
-                match &self.log_user {
-                    Some(user) => {
-                        let now = Fetch::Log(user.id);
-                        cx.again(&mut self.log, now)
-                    }
-                    None => Vec::new(),
-                }
-            }
+            Fetch::Log(query) => self.log.fetched(&query, generation, result, cx),
             _ => {
                 let result = expect(result, |data| match data {
                     Data::Accounts(accounts) => Ok(accounts),
@@ -113,7 +100,15 @@ impl Screen for Accounts {
     }
 
     fn action(&mut self, action: Action, cx: &mut Cx) -> Vec<Command> {
-        if self.list.navigate(action) {
+        if self.in_log {
+            if action == Action::Back && self.log.day.is_none() {
+                self.in_log = false;
+                return Vec::new();
+            }
+            if let Some(commands) = self.log.action(action, cx) {
+                return commands;
+            }
+        } else if self.list.navigate(action) {
             return Vec::new();
         }
         match action {
@@ -185,37 +180,24 @@ impl Screen for Accounts {
                 },
             );
         }
-        match &self.log_user {
-            None => {
-                let block = Block::bordered().title(" Audit log ");
-                let inner = block.inner(right);
-                frame.render_widget(block, right);
-                frame.render_widget(
-                    Paragraph::new(
-                        " Enter: show the selected account's audit log.\n c: close the day.",
-                    ),
-                    inner,
-                );
-            }
-            Some(user) => {
-                let title = format!("Audit log: {}", user.username);
-                if let Some(inner) = remote_state(
-                    frame,
-                    right,
-                    block(&title, &self.log),
-                    &self.log,
-                    Vec::is_empty,
-                    "No entries yet.",
-                ) {
-                    entries(
-                        frame,
-                        inner,
-                        self.log.data.as_deref().unwrap_or_default(),
-                        None,
-                        look.timezone,
-                    );
-                }
-            }
+        if self.log.user.is_none() {
+            let block = Block::bordered().title(" Audit log ");
+            let inner = block.inner(right);
+            frame.render_widget(block, right);
+            frame.render_widget(
+                Paragraph::new(
+                    " Enter: show the selected account's audit log.\n c: close the day.",
+                ),
+                inner,
+            );
+            return;
         }
+        let balance = self
+            .list
+            .items()
+            .iter()
+            .find(|a| Some(a.user.id) == self.log.user.as_ref().map(|u| u.id))
+            .map(|a| a.balance_cents);
+        self.log.draw(frame, right, look, balance);
     }
 }

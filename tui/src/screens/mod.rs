@@ -9,6 +9,7 @@
 pub mod account;
 pub mod accounts;
 pub mod analytics;
+pub mod audit_log;
 pub mod board;
 pub mod days;
 pub mod earnings;
@@ -35,6 +36,8 @@ use ratatui::layout::Rect;
 pub struct Cx<'a> {
     pub today: NaiveDate,
     pub timezone: chrono_tz::Tz,
+    /// Who is logged in.
+    pub me: Option<ates_shared::api::UserRef>,
     pub keymap: &'a Keymap,
     pub flash: &'a mut Option<Flash>,
     pub popup: &'a mut Option<Popup>,
@@ -228,7 +231,8 @@ impl Screens {
             Fetch::MyTasks => Tab::MyTasks,
             Fetch::Board(_) => Tab::Board,
             Fetch::MyAccount => Tab::MyAccount,
-            Fetch::Accounts | Fetch::Log(_) => Tab::Accounts,
+            Fetch::Accounts => Tab::Accounts,
+            Fetch::Log(query) => query.owner,
             Fetch::Earnings(_) => Tab::Earnings,
             Fetch::Users => Tab::Users,
             Fetch::System => Tab::Events,
