@@ -501,7 +501,14 @@ fn the_help_overlay_lists_the_keys_of_the_current_screen() {
     app.update(ch('?'));
     assert_eq!(app.popup, Some(Popup::Help));
     let keys = ates_tui::app::help::bindings(&app);
-    assert!(keys.iter().any(|(k, _)| *k == "c/Enter"));
+    assert!(
+        keys.iter()
+            .any(|(k, what)| *k == "c" && what.contains("complete"))
+    );
+    assert!(
+        keys.iter()
+            .any(|(k, what)| *k == "Enter/o" && what.contains("in full"))
+    );
     app.update(key(KeyCode::Esc));
     assert!(app.popup.is_none());
 }
@@ -805,5 +812,32 @@ fn an_audit_log_pages_through_history_and_filters_a_day_at_a_time() {
     let _ = app.update(key(KeyCode::Esc));
     assert!(!app.screens.accounts.in_log, "back to the accounts");
     let _ = app.update(ch('j'));
-    assert_eq!(app.screens.accounts.list.selected.index, 1, "j moves in the accounts");
+    assert_eq!(
+        app.screens.accounts.list.selected.index, 1,
+        "j moves in the accounts"
+    );
+}
+
+#[test]
+fn a_task_opens_in_full_and_money_roles_see_its_fees() {
+    // A worker sees the task, without money.
+    let mut app = logged_in(Role::Worker);
+    app.screens.my_tasks.list.show(Remote::loaded(my_tasks()));
+    let sent = app.update(key(KeyCode::Enter));
+    assert!(fetches(&sent).is_empty(), "no ledger for a worker");
+    let detail = app.screens.my_tasks.detail.as_ref().expect("open");
+    assert_eq!(detail.task.id, my_tasks()[0].id);
+    assert!(detail.ledger.is_none());
+    assert!(app.update(ch('c')).is_empty(), "keys go to the detail");
+    let _ = app.update(key(KeyCode::Esc));
+    assert!(app.screens.my_tasks.detail.is_none());
+
+    // An admin on the board also gets the task's ledger rows.
+    let mut app = logged_in(Role::Admin);
+    let _ = app.switch_to(Tab::Board);
+    app.screens.board.list.remote = Remote::loaded(board_tasks());
+    app.screens.board.recompute();
+    let sent = app.update(key(KeyCode::Enter));
+    let task = app.screens.board.detail.as_ref().unwrap().task.id;
+    assert_eq!(fetches(&sent), vec![Fetch::TaskLedger(Tab::Board, task)]);
 }

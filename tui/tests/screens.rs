@@ -107,7 +107,11 @@ fn set(app: &mut App, tab: Tab, state: State) {
             if let State::Loaded = state {
                 app.screens.accounts.list.selected = Default::default();
                 app.screens.accounts.log.user = Some(accounts()[0].user.clone());
-                app.screens.accounts.log.list.show(Remote::loaded(my_account().log));
+                app.screens
+                    .accounts
+                    .log
+                    .list
+                    .show(Remote::loaded(my_account().log));
             }
         }
         Tab::Earnings => {
@@ -279,4 +283,44 @@ fn a_dead_letter_opens_in_full_and_can_be_discarded_with_a_reason() {
     let _ = app.update(ch('x'));
     typed(&mut app, "the task was deleted by hand");
     snapshot("dead_letter_discard", &app);
+}
+
+#[test]
+fn a_task_in_full_with_and_without_its_money() {
+    let mut app = logged_in(Role::Worker);
+    app.screens.my_tasks.list.show(Remote::loaded(my_tasks()));
+    let _ = app.update(key(KeyCode::Enter));
+    snapshot("task_detail_worker", &app);
+
+    let mut app = logged_in(Role::Admin);
+    let _ = app.switch_to(Tab::Board);
+    app.screens.board.list.remote = Remote::loaded(board_tasks());
+    app.screens.board.recompute();
+    let _ = app.update(key(KeyCode::Enter));
+    let task = app.screens.board.detail.as_ref().unwrap().task.clone();
+    let fee = |minutes: u32, user: &str, cents: i64| ates_shared::api::LedgerRow {
+        id: uuid::Uuid::from_u128(900 + u128::from(minutes)),
+        user: ates_shared::api::UserRef {
+            id: uuid::Uuid::from_u128(950),
+            username: user.into(),
+        },
+        at: chrono::DateTime::parse_from_rfc3339(&format!("2026-06-03T09:{minutes:02}:00Z"))
+            .unwrap()
+            .into(),
+        kind: if cents < 0 {
+            ates_shared::api::EntryKind::Fee
+        } else {
+            ates_shared::api::EntryKind::Reward
+        },
+        amount_cents: cents,
+        task: None,
+        date: chrono::NaiveDate::from_ymd_opt(2026, 6, 3).unwrap(),
+    };
+    app.screens.board.detail.as_mut().unwrap().ledger = Some(Remote::loaded(vec![
+        fee(0, "alice", -1_200),
+        fee(30, "bob", -1_200),
+        fee(45, "bob", 3_100),
+    ]));
+    assert_eq!(task.id, app.screens.board.detail.as_ref().unwrap().task.id);
+    snapshot("task_detail_admin", &app);
 }

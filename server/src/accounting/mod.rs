@@ -144,6 +144,14 @@ impl Accounting {
         Ok(page.page(rows, |r| r.id))
     }
 
+    /// Every ledger row of one task, oldest first.
+    pub async fn task_ledger(&self, task_id: Uuid) -> Result<Vec<ates_shared::api::LedgerRow>> {
+        Ok(self
+            .db
+            .read(move |conn| store::task_ledger(conn, task_id).map_err(DbError::from))
+            .await?)
+    }
+
     /// Company earnings for every day of `[from, to]` (days without activity earn 0).
     pub async fn earnings(
         &self,

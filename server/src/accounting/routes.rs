@@ -27,6 +27,10 @@ pub fn router() -> Router<AppState> {
         )
         .route("/api/v1/accounting/earnings", get(earnings))
         .route("/api/v1/accounting/ledger", get(ledger))
+        .route(
+            "/api/v1/accounting/tasks/{task_id}/ledger",
+            get(task_ledger),
+        )
         .route("/api/v1/accounting/close-day", post(close_day))
         .route("/api/v1/accounting/payments", get(payments))
 }
@@ -108,6 +112,21 @@ pub async fn ledger(
             .ledger(params.from, params.to, user, page)
             .await?,
     ))
+}
+
+/// Every ledger row of one task, oldest first: each assignment's fee (whom it charged)
+/// and the reward (accountant, admin). A task accounting has not heard of has none.
+#[utoipa::path(get, path = "/api/v1/accounting/tasks/{task_id}/ledger", tag = "accounting", security(("bearer" = [])),
+    params(("task_id" = Uuid, Path, description = "The task's id")),
+    responses((status = 200, body = Vec<ates_shared::api::LedgerRow>), (status = 403, body = ErrorBody)))]
+pub async fn task_ledger(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(task_id): Path<String>,
+) -> Result<Json<Vec<ates_shared::api::LedgerRow>>> {
+    caller.require(MONEY_ROLES)?;
+    let task_id = parse_id(&task_id, "task")?;
+    Ok(Json(state.accounting.task_ledger(task_id).await?))
 }
 
 /// The company's earnings per day: fees charged minus rewards paid (accountant, admin).

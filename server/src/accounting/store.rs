@@ -380,6 +380,36 @@ pub fn ledger(
     rows.collect()
 }
 
+/// Every row of one task, oldest first (ids are time-ordered).
+pub fn task_ledger(
+    conn: &Connection,
+    task_id: Uuid,
+) -> rusqlite::Result<Vec<ates_shared::api::LedgerRow>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT l.id, l.at, l.kind, l.amount_cents, l.task_id, t.title, t.jira_id, l.billing_date,
+                l.user_id, coalesce(u.username, '')
+         FROM ledger l LEFT JOIN tasks t ON t.id = l.task_id LEFT JOIN users u ON u.id = l.user_id
+         WHERE l.task_id = ?1
+         ORDER BY l.id",
+    )?;
+    let rows = stmt.query_map(params![task_id], |row| {
+        let entry = entry_from_row(row)?;
+        Ok(ates_shared::api::LedgerRow {
+            id: entry.id,
+            user: UserRef {
+                id: row.get(8)?,
+                username: row.get(9)?,
+            },
+            at: entry.at,
+            kind: entry.kind,
+            amount_cents: entry.amount_cents,
+            task: entry.task,
+            date: entry.date,
+        })
+    })?;
+    rows.collect()
+}
+
 /// Sum of a user's fee and reward rows of one day.
 pub fn earned_on(conn: &Connection, user_id: Uuid, date: NaiveDate) -> rusqlite::Result<i64> {
     conn.prepare_cached(

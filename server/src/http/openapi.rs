@@ -29,6 +29,7 @@ use utoipa::{Modify, OpenApi};
         crate::accounting::routes::account_log,
         crate::accounting::routes::earnings,
         crate::accounting::routes::ledger,
+        crate::accounting::routes::task_ledger,
         crate::accounting::routes::close_day,
         crate::accounting::routes::payments,
         crate::analytics::routes::summary,

@@ -325,3 +325,51 @@ async fn payout_mail_reaches_a_worker_whose_name_has_commas_and_quotes() {
     assert!(to.trim_end().ends_with("<ann@popug.inc>"), "{to}");
     assert!(!to.contains("<x@evil.test>,"), "the name is quoted: {to}");
 }
+
+#[tokio::test]
+async fn a_tasks_ledger_shows_each_assignments_fee_and_its_reward_to_money_roles_only() {
+    let app = TestApp::spawn().await;
+    let (ann, task) = app.worker_in_profit("ann").await;
+    let _bob = app.popug("bob", Role::Worker).await;
+    let boss = app.popug("boss", Role::Manager).await;
+    let other = app.create_task(&boss.token, "open work").await;
+    let (status, _) = app
+        .post("/api/v1/tasks/reshuffle", &boss.token, json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    app.settle().await;
+    let rows: Vec<ates_shared::api::LedgerRow> = app
+        .get_ok(
+            &format!("/api/v1/accounting/tasks/{}/ledger", task.id),
+            &app.admin,
+        )
+        .await;
+    let kinds: Vec<EntryKind> = rows.iter().map(|r| r.kind).collect();
+    assert_eq!(
+        kinds,
+        [EntryKind::Fee, EntryKind::Reward],
+        "oldest first; done tasks stay"
+    );
+    assert!(rows.iter().all(|r| r.user.id == ann.user.id));
+    let reshuffled: Vec<ates_shared::api::LedgerRow> = app
+        .get_ok(
+            &format!("/api/v1/accounting/tasks/{}/ledger", other.id),
+            &app.admin,
+        )
+        .await;
+    assert_eq!(reshuffled.len(), 2, "created, then reshuffled: two fees");
+    assert!(reshuffled.iter().all(|r| r.kind == EntryKind::Fee));
+    for token in [&ann.token, &boss.token] {
+        let (status, _) = app
+            .get(
+                &format!("/api/v1/accounting/tasks/{}/ledger", task.id),
+                token,
+            )
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+    }
+    let (status, body) = app
+        .get("/api/v1/accounting/tasks/not-a-task/ledger", &app.admin)
+        .await;
+    assert!(status.is_client_error(), "{body}");
+}

@@ -266,6 +266,15 @@ impl Client {
         self.all("/api/v1/accounting/accounts").await
     }
 
+    /// Every ledger row of one task, oldest first (accountant, admin).
+    pub async fn task_ledger(
+        &self,
+        task: Uuid,
+    ) -> Result<Vec<ates_shared::api::LedgerRow>, ApiError> {
+        self.get(&format!("/api/v1/accounting/tasks/{task}/ledger"))
+            .await
+    }
+
     /// The newest `query.rows` entries of a log (of one day, if given), and whether the
     /// server has older ones.
     pub async fn audit_log_rows(

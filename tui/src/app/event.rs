@@ -67,6 +67,8 @@ pub enum Fetch {
     OpenCount,
     /// The company's time zone and today's date.
     Meta,
+    /// A task's ledger rows, for the task detail shown on this screen.
+    TaskLedger(super::tabs::Tab, Uuid),
 }
 
 /// The event system's health as the Events screen shows it.
@@ -108,6 +110,7 @@ pub enum Data {
     Analytics(Box<AnalyticsView>),
     Count(usize),
     Meta(ates_shared::api::Meta),
+    TaskLedger(Vec<ates_shared::api::LedgerRow>),
 }
 
 #[derive(Debug, Clone)]

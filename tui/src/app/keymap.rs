@@ -203,7 +203,21 @@ impl Keymap {
                     Complete,
                     "complete",
                     "complete the selected task (asks first)",
-                    &["c", "Enter"],
+                    &["c"],
+                ),
+                b(
+                    on(Tab::MyTasks),
+                    Open,
+                    "open",
+                    "the selected task in full",
+                    &["Enter", "o"],
+                ),
+                b(
+                    on(Tab::Board),
+                    Open,
+                    "open",
+                    "the selected task in full",
+                    &["Enter", "o"],
                 ),
                 b(
                     on(Tab::Board),
@@ -527,6 +541,10 @@ mod tests {
         let map = Keymap::vim();
         assert_eq!(
             map.action(Tab::MyTasks, true, &press(KeyCode::Enter)),
+            Some(Action::Open)
+        );
+        assert_eq!(
+            map.action(Tab::MyTasks, true, &press(KeyCode::Char('c'))),
             Some(Action::Complete)
         );
         assert_eq!(

@@ -217,6 +217,7 @@ impl App {
                     id: u.id,
                     username: u.username.clone(),
                 }),
+                role: self.user.as_ref().map(|u| u.role),
                 keymap: &self.keymap,
                 flash: &mut self.flash,
                 popup: &mut self.popup,

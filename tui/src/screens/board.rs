@@ -3,11 +3,13 @@
 //! asks for as many rows as are loaded, so 100k tasks never travel at once.
 
 use super::list::List;
+use super::task_detail::TaskDetail;
 use super::{Cx, Look, Screen, unexpected};
 use crate::api::ApiError;
 use crate::app::command::Command;
 use crate::app::event::{BoardQuery, Data, Fetch};
 use crate::app::keymap::Action;
+use crate::app::tabs::Tab;
 use crate::ui::widgets::{block, clip, list, remote_state, when};
 use ates_shared::api::{Task, TaskStatus};
 use ratatui::Frame;
@@ -67,6 +69,8 @@ pub struct Board {
     pub filter: StatusFilter,
     pub search: String,
     pub searching: bool,
+    /// The task shown in full (`Enter`).
+    pub detail: Option<TaskDetail>,
 }
 
 impl Default for Board {
@@ -78,6 +82,7 @@ impl Default for Board {
             filter: StatusFilter::All,
             search: String::new(),
             searching: false,
+            detail: None,
         }
     }
 }
@@ -165,11 +170,17 @@ impl Screen for Board {
 
     fn fetched(
         &mut self,
-        _fetch: Fetch,
+        fetch: Fetch,
         generation: u64,
         result: Result<Data, ApiError>,
         cx: &mut Cx,
     ) -> Vec<Command> {
+        if let Fetch::TaskLedger(..) = fetch {
+            if let Some(detail) = &mut self.detail {
+                detail.fetched(generation, result);
+            }
+            return Vec::new();
+        }
         let result = result.and_then(|data| match data {
             Data::Board { tasks, more } => Ok((tasks, more)),
             other => Err(unexpected(&other)),
@@ -199,6 +210,18 @@ impl Screen for Board {
             return Vec::new();
         }
         match action {
+            Action::Open => match self.list.for_action() {
+                Err(crate::app::selection::Moved) => {
+                    cx.error(crate::app::selection::Moved::MESSAGE);
+                    Vec::new()
+                }
+                Ok(Some(task)) => {
+                    let (detail, commands) = TaskDetail::open(task.clone(), Tab::Board, cx);
+                    self.detail = Some(detail);
+                    commands
+                }
+                Ok(None) => Vec::new(),
+            },
             Action::Search => {
                 self.searching = true;
                 Vec::new()
@@ -219,10 +242,16 @@ impl Screen for Board {
     }
 
     fn typing(&self) -> bool {
-        self.searching
+        self.searching || self.detail.is_some()
     }
 
     fn typed(&mut self, key: KeyEvent, cx: &mut Cx) -> Vec<Command> {
+        if let Some(detail) = &mut self.detail {
+            if !detail.key(key) {
+                self.detail = None;
+            }
+            return Vec::new();
+        }
         match key.code {
             KeyCode::Enter | KeyCode::Down | KeyCode::Up => self.searching = false,
             KeyCode::Esc => {
@@ -251,6 +280,13 @@ impl Screen for Board {
 
     fn left(&mut self) {
         self.searching = false;
+        self.detail = None;
+    }
+
+    fn overlay(&self, frame: &mut Frame, area: Rect, look: Look) {
+        if let Some(detail) = &self.detail {
+            detail.draw(frame, area, look);
+        }
     }
 
     fn draw(&self, frame: &mut Frame, area: Rect, look: Look) {

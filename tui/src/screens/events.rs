@@ -220,7 +220,7 @@ impl Screen for Events {
         self.dialog = None;
     }
 
-    fn overlay(&self, frame: &mut Frame, area: Rect) {
+    fn overlay(&self, frame: &mut Frame, area: Rect, _look: Look) {
         match &self.dialog {
             None => {}
             Some(Dialog::Discard { form, .. }) => {

@@ -18,6 +18,7 @@ pub mod list;
 pub mod my_tasks;
 pub mod new_task;
 pub mod reshuffle;
+pub mod task_detail;
 pub mod users;
 
 use crate::api::ApiError;
@@ -36,8 +37,9 @@ use ratatui::layout::Rect;
 pub struct Cx<'a> {
     pub today: NaiveDate,
     pub timezone: chrono_tz::Tz,
-    /// Who is logged in.
+    /// Who is logged in, and as what.
     pub me: Option<ates_shared::api::UserRef>,
+    pub role: Option<ates_shared::Role>,
     pub keymap: &'a Keymap,
     pub flash: &'a mut Option<Flash>,
     pub popup: &'a mut Option<Popup>,
@@ -176,7 +178,7 @@ pub trait Screen {
     }
     fn draw(&self, frame: &mut Frame, area: Rect, look: Look);
     /// A dialog of the screen's own, drawn over the whole terminal.
-    fn overlay(&self, _frame: &mut Frame, _area: Rect) {}
+    fn overlay(&self, _frame: &mut Frame, _area: Rect, _look: Look) {}
 }
 
 /// Every screen's state, whether or not the role sees it.
@@ -233,6 +235,7 @@ impl Screens {
             Fetch::MyAccount => Tab::MyAccount,
             Fetch::Accounts => Tab::Accounts,
             Fetch::Log(query) => query.owner,
+            Fetch::TaskLedger(owner, _) => *owner,
             Fetch::Earnings(_) => Tab::Earnings,
             Fetch::Users => Tab::Users,
             Fetch::System => Tab::Events,

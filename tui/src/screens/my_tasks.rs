@@ -2,6 +2,7 @@
 //! names it (completing pays a reward and cannot be undone).
 
 use super::list::List;
+use super::task_detail::TaskDetail;
 use super::{Cx, Look, Screen, expect};
 use crate::api::ApiError;
 use crate::app::command::Command;
@@ -13,6 +14,7 @@ use crate::app::tabs::Tab;
 use crate::ui::widgets::{block, clip, list, remote_state, when};
 use ates_shared::api::{Task, TaskStatus};
 use ratatui::Frame;
+use ratatui::crossterm::event::KeyEvent;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::widgets::Cell;
 use uuid::Uuid;
@@ -22,6 +24,8 @@ pub struct MyTasks {
     pub list: List<Task>,
     /// The task being completed, until the server answers.
     pub completing: Option<Uuid>,
+    /// The task shown in full (`Enter`).
+    pub detail: Option<TaskDetail>,
 }
 
 impl MyTasks {
@@ -84,6 +88,12 @@ impl Screen for MyTasks {
         result: Result<Data, ApiError>,
         cx: &mut Cx,
     ) -> Vec<Command> {
+        if let Fetch::TaskLedger(..) = fetch {
+            if let Some(detail) = &mut self.detail {
+                detail.fetched(generation, result);
+            }
+            return Vec::new();
+        }
         let result = expect(result, |data| match data {
             Data::Tasks(mut tasks) => {
                 MyTasks::order(&mut tasks);
@@ -96,10 +106,48 @@ impl Screen for MyTasks {
     }
 
     fn action(&mut self, action: Action, cx: &mut Cx) -> Vec<Command> {
-        if self.list.navigate(action) || action != Action::Complete {
+        if self.list.navigate(action) {
             return Vec::new();
         }
-        self.complete(cx)
+        match action {
+            Action::Complete => self.complete(cx),
+            Action::Open => match self.list.for_action() {
+                Err(Moved) => {
+                    cx.error(Moved::MESSAGE);
+                    Vec::new()
+                }
+                Ok(Some(task)) => {
+                    let (detail, commands) = TaskDetail::open(task.clone(), Tab::MyTasks, cx);
+                    self.detail = Some(detail);
+                    commands
+                }
+                Ok(None) => Vec::new(),
+            },
+            _ => Vec::new(),
+        }
+    }
+
+    fn typing(&self) -> bool {
+        self.detail.is_some()
+    }
+
+    fn typed(&mut self, key: KeyEvent, _cx: &mut Cx) -> Vec<Command> {
+        if let Some(detail) = &mut self.detail
+            && !detail.key(key)
+        {
+            self.detail = None;
+        }
+        Vec::new()
+    }
+
+    fn left(&mut self) {
+        self.detail = None;
+    }
+
+    fn overlay(&self, frame: &mut Frame, area: Rect, look: Look) {
+        if let Some(detail) = &self.detail {
+            detail.draw(frame, area, look);
+        }
     }
 
     fn confirmed(&mut self, action: Pending, cx: &mut Cx) -> Vec<Command> {

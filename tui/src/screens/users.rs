@@ -319,7 +319,7 @@ impl Screen for Users {
         }
     }
 
-    fn overlay(&self, frame: &mut Frame, area: Rect) {
+    fn overlay(&self, frame: &mut Frame, area: Rect, _look: Look) {
         match &self.dialog {
             None => {}
             Some(Dialog::NewUser(form)) => {

@@ -31,7 +31,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
             let screen = app.screens.get(app.tab);
             screen.draw(frame, body, app.look());
             chrome::footer(frame, footer, app);
-            screen.overlay(frame, area);
+            screen.overlay(frame, area, app.look());
         }
     }
     popup::draw(frame, area, app);
