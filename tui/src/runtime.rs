@@ -197,6 +197,9 @@ pub async fn run_fetch(client: &Client, fetch: Fetch) -> Result<Data, ApiError> 
         }
         Fetch::MyAccount => Data::MyAccount(client.my_account().await?),
         Fetch::Accounts => Data::Accounts(client.accounts().await?),
+        Fetch::MostExpensiveBetween(from, to) => {
+            Data::MostExpensive(client.most_expensive_between(from, to).await?)
+        }
         Fetch::TaskLedger(_, task) => Data::TaskLedger(client.task_ledger(task).await?),
         Fetch::Log(query) => {
             let (entries, more) = client.audit_log_rows(&query).await?;

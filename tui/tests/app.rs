@@ -841,3 +841,24 @@ fn a_task_opens_in_full_and_money_roles_see_its_fees() {
     let task = app.screens.board.detail.as_ref().unwrap().task.id;
     assert_eq!(fetches(&sent), vec![Fetch::TaskLedger(Tab::Board, task)]);
 }
+
+#[test]
+fn the_admin_picks_a_range_for_the_most_expensive_task_with_two_marks() {
+    let mut app = logged_in(Role::Admin);
+    let _ = app.switch_to(Tab::Analytics);
+    app.screens.analytics.remote = Remote::loaded(analytics());
+    let today = app.today;
+    assert!(
+        app.update(ch('v')).is_empty(),
+        "the first mark only remembers the day"
+    );
+    let _ = app.update(ch('h'));
+    let _ = app.update(ch('h'));
+    let sent = app.update(ch('v'));
+    let from = today - chrono::Duration::days(2);
+    assert_eq!(
+        fetches(&sent),
+        vec![Fetch::MostExpensiveBetween(from, today)],
+        "in order"
+    );
+}

@@ -392,6 +392,18 @@ impl Client {
             .await
     }
 
+    /// The most expensive task completed in `[from, to]`.
+    pub async fn most_expensive_between(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<MostExpensive, ApiError> {
+        self.get(&format!(
+            "/api/v1/analytics/most-expensive?from={from}&to={to}"
+        ))
+        .await
+    }
+
     pub async fn most_expensive(
         &self,
         period: Period,

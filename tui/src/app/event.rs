@@ -67,6 +67,8 @@ pub enum Fetch {
     OpenCount,
     /// The company's time zone and today's date.
     Meta,
+    /// The most expensive task of a range of days the admin picked.
+    MostExpensiveBetween(NaiveDate, NaiveDate),
     /// A task's ledger rows, for the task detail shown on this screen.
     TaskLedger(super::tabs::Tab, Uuid),
 }
@@ -111,6 +113,7 @@ pub enum Data {
     Count(usize),
     Meta(ates_shared::api::Meta),
     TaskLedger(Vec<ates_shared::api::LedgerRow>),
+    MostExpensive(MostExpensive),
 }
 
 #[derive(Debug, Clone)]

@@ -46,6 +46,7 @@ pub enum Action {
     Open,
     Discard,
     Back,
+    Mark,
     PrevDay,
     NextDay,
     PrevMonth,
@@ -379,6 +380,13 @@ impl Keymap {
                     "back",
                     "every day again",
                     &["Esc"],
+                ),
+                b(
+                    on(Tab::Analytics),
+                    Mark,
+                    "mark",
+                    "mark the selected day as a range's first, then last day: its most expensive task",
+                    &["v"],
                 ),
                 b(on(Tab::Users), NewUser, "new_user", "new user", &["n"]),
                 b(

@@ -26,6 +26,11 @@ pub struct Analytics {
     pub remote: Remote<AnalyticsView>,
     /// The day both charts mark, held by date.
     pub selection: DaySelection,
+    /// The first day of a range being picked (`v`), then the range and its most
+    /// expensive task.
+    pub range_start: Option<NaiveDate>,
+    pub range: Option<(NaiveDate, NaiveDate)>,
+    pub range_result: Remote<MostExpensive>,
 }
 
 impl Analytics {
@@ -69,11 +74,25 @@ impl Screen for Analytics {
 
     fn fetched(
         &mut self,
-        _fetch: Fetch,
+        fetch: Fetch,
         generation: u64,
         result: Result<Data, ApiError>,
         cx: &mut Cx,
     ) -> Vec<Command> {
+        if let Fetch::MostExpensiveBetween(..) = fetch {
+            let result = expect(result, |data| match data {
+                Data::MostExpensive(found) => Ok(found),
+                other => Err(other),
+            });
+            self.range_result.accept(generation, result);
+            return match self.range {
+                Some((from, to)) => cx.again(
+                    &mut self.range_result,
+                    Fetch::MostExpensiveBetween(from, to),
+                ),
+                None => Vec::new(),
+            };
+        }
         let result = expect(result, |data| match data {
             Data::Analytics(view) => Ok(*view),
             other => Err(other),
@@ -89,8 +108,32 @@ impl Screen for Analytics {
 
     fn action(&mut self, action: Action, cx: &mut Cx) -> Vec<Command> {
         let days = self.earnings_days(cx.today);
-        self.selection.step(&days, action);
-        Vec::new()
+        if action != Action::Mark {
+            self.selection.step(&days, action);
+            return Vec::new();
+        }
+        let Some(&(picked, _)) = days.get(self.selection.index(&days)) else {
+            return Vec::new();
+        };
+        match self.range_start.take() {
+            None => {
+                self.range_start = Some(picked);
+                cx.info(format!(
+                    "Range from {picked}: move to its last day and press v"
+                ));
+                Vec::new()
+            }
+            Some(start) => {
+                let (from, to) = (start.min(picked), start.max(picked));
+                self.range = Some((from, to));
+                cx.fetch(
+                    &mut self.range_result,
+                    Fetch::MostExpensiveBetween(from, to),
+                )
+                .into_iter()
+                .collect()
+            }
+        }
     }
 
     fn draw(&self, frame: &mut Frame, area: Rect, look: Look) {
@@ -141,6 +184,24 @@ impl Screen for Analytics {
             expensive("day", &view.day),
             expensive("week", &view.week),
             expensive("month", &view.month),
+            match (
+                &self.range,
+                &self.range_result.data,
+                &self.range_result.error,
+                self.range_start,
+            ) {
+                (_, _, _, Some(start)) => Line::from(format!(
+                    " Range from {start}: move to its last day and press v"
+                )),
+                (Some(_), _, Some(err), None) => Line::from(format!(" ! {}", err.describe())),
+                (Some(_), Some(found), None, None) => expensive("range", found),
+                (Some((from, to)), None, None, None) => Line::from(format!(
+                    " Most expensive, range {}..{}: loading…",
+                    from.format("%m-%d"),
+                    to.format("%m-%d")
+                )),
+                _ => Line::from(" v on a day, then on another: the most expensive task between"),
+            },
             Line::from(format!(
                 " {picked} ({}): earnings {} · {} in the red   ·  h/l day  [/] 30 days",
                 picked.format("%a"),

@@ -239,7 +239,7 @@ impl Screens {
             Fetch::Earnings(_) => Tab::Earnings,
             Fetch::Users => Tab::Users,
             Fetch::System => Tab::Events,
-            Fetch::Analytics(_) => Tab::Analytics,
+            Fetch::Analytics(_) | Fetch::MostExpensiveBetween(..) => Tab::Analytics,
             Fetch::OpenCount => Tab::Reshuffle,
             Fetch::Meta => return None,
         })
