@@ -74,6 +74,52 @@ fn load_tasks() -> Vec<Task> {
     tasks
 }
 
+/// The earnings chart over a year of days: frame time at 80x24 and 160x48, moving the
+/// selected day a day at a time as a user would.
+fn chart_frames(today: chrono::NaiveDate) {
+    let mut app = App::new(today, "http://127.0.0.1:8080", "admin");
+    app.session = Some(Session {
+        server: "http://127.0.0.1:8080".into(),
+        token: "t".into(),
+        username: "admin".into(),
+    });
+    let _ = app.enter(User {
+        id: Uuid::from_u128(8),
+        username: "admin".into(),
+        full_name: "Admin".into(),
+        email: "a@popug.inc".into(),
+        role: Role::Admin,
+        active: true,
+    });
+    let _ = app.switch_to(Tab::Earnings);
+    let days = (0..365)
+        .map(|i| ates_shared::api::DayEarnings {
+            date: today - chrono::Duration::days(364 - i),
+            earnings_cents: (i * 7919 % 20_000) - 6_000,
+        })
+        .collect();
+    app.screens.earnings.remote = Remote::loaded(ates_shared::api::Earnings { days });
+    let back = ates_tui::app::Event::Key(KeyEvent::new(KeyCode::Char('h'), KeyModifiers::NONE));
+    for (width, height) in [(80, 24), (160, 48)] {
+        let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("terminal");
+        let mut times: Vec<Duration> = Vec::with_capacity(FRAMES);
+        for _ in 0..FRAMES {
+            let _ = app.update(back.clone());
+            let started = Instant::now();
+            terminal
+                .draw(|f| ates_tui::ui::draw(f, &app))
+                .expect("draw");
+            times.push(started.elapsed());
+        }
+        times.sort();
+        let mean = times.iter().sum::<Duration>() / FRAMES as u32;
+        let p99 = times[(FRAMES * 99 / 100).min(FRAMES - 1)];
+        println!(
+            "earnings chart over 365 days at {width}x{height}: frame mean {mean:?}, p99 {p99:?}"
+        );
+    }
+}
+
 fn main() {
     let before = rss_kib();
     let today = chrono::NaiveDate::from_ymd_opt(2026, 6, 3).expect("date");
@@ -131,6 +177,7 @@ fn main() {
         after.saturating_sub(before)
     );
     drop(app);
+    chart_frames(today);
 
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     runtime.block_on(server_board());
