@@ -210,21 +210,36 @@ async fn get_all<T: serde::de::DeserializeOwned>(
 async fn events_status(up: &Upstreams, request: Request) -> Response {
     match get_all::<EventsStatus>(up, request).await {
         Err(response) => response,
-        Ok(all) => {
-            let mut merged = EventsStatus {
-                consumers: Vec::new(),
-                caught_up: true,
-                rebuilds: Vec::new(),
-            };
-            for status in all {
-                merged.caught_up &= status.caught_up;
-                merged.consumers.extend(status.consumers);
-                merged.rebuilds.extend(status.rebuilds);
-            }
-            merged.consumers.sort_by(|a, b| a.consumer.cmp(&b.consumer));
-            axum::Json(merged).into_response()
+        Ok(all) => axum::Json(merge_status(all)).into_response(),
+    }
+}
+
+/// Every service's status as one. A consumer's head is what has reached its service; the
+/// producing service says where its log really ends, so events still in the relay or the
+/// broker count as lag, and `caught_up` means every event written has been applied.
+fn merge_status(all: Vec<EventsStatus>) -> EventsStatus {
+    let mut merged = EventsStatus {
+        consumers: Vec::new(),
+        caught_up: true,
+        rebuilds: Vec::new(),
+        logs: Vec::new(),
+    };
+    for status in all {
+        merged.caught_up &= status.caught_up;
+        merged.consumers.extend(status.consumers);
+        merged.rebuilds.extend(status.rebuilds);
+        merged.logs.extend(status.logs);
+    }
+    for consumer in &mut merged.consumers {
+        if let Some(log) = merged.logs.iter().find(|l| l.source == consumer.source) {
+            consumer.head = consumer.head.max(log.head);
+            consumer.lag = (consumer.head - consumer.position).max(0);
         }
     }
+    merged.caught_up &= merged.consumers.iter().all(|c| c.lag == 0);
+    merged.consumers.sort_by(|a, b| a.consumer.cmp(&b.consumer));
+    merged.logs.sort_by(|a, b| a.source.cmp(&b.source));
+    merged
 }
 
 /// Each service's page after the same cursor, merged newest first (ids are time-ordered)
@@ -390,6 +405,47 @@ fn whole_events(body: Body) -> impl futures_util::Stream<Item = Result<Bytes, ax
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn events_still_on_their_way_count_as_lag() {
+        use ates_shared::api::{ConsumerStatus, LogHead};
+        let consumer = |name: &str, source: &str, at: i64| ConsumerStatus {
+            consumer: name.into(),
+            source: source.into(),
+            position: at,
+            head: at,
+            lag: 0,
+            dead_letters: 0,
+        };
+        let status = |consumers, logs| EventsStatus {
+            consumers,
+            caught_up: true,
+            rebuilds: Vec::new(),
+            logs,
+        };
+        let merged = merge_status(vec![
+            status(
+                vec![consumer("accounting.tracker", "tracker", 10)],
+                vec![LogHead {
+                    source: "accounting".into(),
+                    head: 4,
+                }],
+            ),
+            status(
+                vec![consumer("tracker.auth", "auth", 3)],
+                vec![LogHead {
+                    source: "tracker".into(),
+                    head: 12,
+                }],
+            ),
+        ]);
+        let accounting = &merged.consumers[0];
+        assert_eq!((accounting.head, accounting.lag), (12, 2));
+        assert!(
+            !merged.caught_up,
+            "two tracker events are still on their way"
+        );
+    }
 
     #[test]
     fn each_route_goes_to_its_owner() {

@@ -39,7 +39,17 @@ pub async fn events_status(
     caller: Caller,
 ) -> Result<Json<EventsStatus>> {
     caller.require(&[Role::Admin])?;
-    Ok(Json(state.events.status().await?))
+    let mut status = state.events.status().await?;
+    for (source, db) in state.contexts.iter() {
+        status.logs.push(ates_shared::api::LogHead {
+            source: source.clone(),
+            head: db
+                .read(crate::events::outbox::Outbox::head)
+                .await
+                .map_err(crate::error::Error::from)?,
+        });
+    }
+    Ok(Json(status))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

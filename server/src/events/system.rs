@@ -106,6 +106,7 @@ impl EventSystem {
         let caught_up = consumers.iter().all(|c| c.lag == 0)
             && rebuilds.iter().all(|r| r.state != RebuildState::Running);
         Ok(EventsStatus {
+            logs: Vec::new(),
             consumers,
             caught_up,
             rebuilds,

@@ -28,6 +28,18 @@ pub struct EventsStatus {
     /// Read-model rebuilds started since the server started (newest last).
     #[serde(default)]
     pub rebuilds: Vec<RebuildStatus>,
+    /// The newest event of each log the answering process writes. In split mode a
+    /// consumer's `head` is what has reached it; the gateway compares with these, so
+    /// `caught_up` also waits for events still on their way through the broker.
+    #[serde(default)]
+    pub logs: Vec<LogHead>,
+}
+
+/// The newest event of one context's log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct LogHead {
+    pub source: String,
+    pub head: i64,
 }
 
 /// A read model that can be rebuilt from the event logs.

@@ -212,6 +212,7 @@ pub fn system() -> SystemView {
             ],
             caught_up: false,
             rebuilds: Vec::new(),
+            logs: Vec::new(),
         },
         dead_letters: vec![DeadLetter {
             id: id(300),
