@@ -42,7 +42,14 @@ impl Analytics {
         let Some(view) = &self.remote.data else {
             return Vec::new();
         };
-        let first = view.days.iter().map(|d| d.date).min().unwrap_or(today);
+        // From the first day anything happened: the quiet days before say nothing.
+        let first = view
+            .days
+            .iter()
+            .filter(|d| d.earnings_cents != 0 || d.negative_balance_workers != 0)
+            .map(|d| d.date)
+            .min()
+            .unwrap_or(today);
         let from = first.max(today - chrono::Duration::days(RANGE_DAYS - 1));
         contiguous(from, today, view.days.iter().map(|d| (d.date, value(d))))
     }

@@ -26,12 +26,19 @@ pub struct CompanyEarnings {
 }
 
 impl CompanyEarnings {
-    /// Every day from the first with earnings (at most a year back) to `today`.
+    /// Every day from the first with earnings (at most a year back) to `today`: the
+    /// server also answers the quiet days before the company started, which say nothing.
     pub fn days(&self, today: NaiveDate) -> Vec<(NaiveDate, i64)> {
         let Some(earnings) = &self.remote.data else {
             return Vec::new();
         };
-        let first = earnings.days.iter().map(|d| d.date).min().unwrap_or(today);
+        let first = earnings
+            .days
+            .iter()
+            .filter(|d| d.earnings_cents != 0)
+            .map(|d| d.date)
+            .min()
+            .unwrap_or(today);
         let from = first.max(today - chrono::Duration::days(RANGE_DAYS - 1));
         contiguous(
             from,
@@ -140,5 +147,40 @@ impl Screen for CompanyEarnings {
             },
             chart,
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ates_shared::api::DayEarnings;
+
+    #[test]
+    fn the_chart_starts_at_the_first_day_anything_was_earned() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
+        let day = |back: i64, cents: i64| DayEarnings {
+            date: today - chrono::Duration::days(back),
+            earnings_cents: cents,
+        };
+        let screen = CompanyEarnings {
+            remote: Remote::loaded(Earnings {
+                days: vec![
+                    day(300, 0),
+                    day(200, 0),
+                    day(3, -500),
+                    day(1, 700),
+                    day(0, 0),
+                ],
+            }),
+            selection: DaySelection::default(),
+        };
+        let days = screen.days(today);
+        assert_eq!(
+            days.len(),
+            4,
+            "from 3 days back to today, quiet days included"
+        );
+        assert_eq!(days[0].1, -500);
+        assert_eq!(days[3], (today, 0));
     }
 }
