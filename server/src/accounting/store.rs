@@ -344,6 +344,28 @@ pub fn entries(
     rows.collect()
 }
 
+/// The columns `ledger_row_from` reads: a ledger row with its task and user.
+const LEDGER_ROWS: &str =
+    "SELECT l.id, l.at, l.kind, l.amount_cents, l.task_id, t.title, t.jira_id, l.billing_date,
+            l.user_id, coalesce(u.username, '')
+     FROM ledger l LEFT JOIN tasks t ON t.id = l.task_id LEFT JOIN users u ON u.id = l.user_id";
+
+fn ledger_row_from(row: &rusqlite::Row<'_>) -> rusqlite::Result<ates_shared::api::LedgerRow> {
+    let entry = entry_from_row(row)?;
+    Ok(ates_shared::api::LedgerRow {
+        id: entry.id,
+        user: UserRef {
+            id: row.get(8)?,
+            username: row.get(9)?,
+        },
+        at: entry.at,
+        kind: entry.kind,
+        amount_cents: entry.amount_cents,
+        task: entry.task,
+        date: entry.date,
+    })
+}
+
 /// Every user's rows of the billing days `[from, to]` (or one user's), oldest first, after
 /// the row `after`: the accountants' export.
 pub fn ledger(
@@ -354,29 +376,13 @@ pub fn ledger(
     after: Option<Uuid>,
     limit: i64,
 ) -> rusqlite::Result<Vec<ates_shared::api::LedgerRow>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT l.id, l.at, l.kind, l.amount_cents, l.task_id, t.title, t.jira_id, l.billing_date,
-                l.user_id, coalesce(u.username, '')
-         FROM ledger l LEFT JOIN tasks t ON t.id = l.task_id LEFT JOIN users u ON u.id = l.user_id
+    let mut stmt = conn.prepare_cached(&format!(
+        "{LEDGER_ROWS}
          WHERE l.billing_date BETWEEN ?1 AND ?2 AND (?3 IS NULL OR l.user_id = ?3)
            AND (?4 IS NULL OR l.id > ?4)
-         ORDER BY l.id LIMIT ?5",
-    )?;
-    let rows = stmt.query_map(params![from, to, user, after, limit], |row| {
-        let entry = entry_from_row(row)?;
-        Ok(ates_shared::api::LedgerRow {
-            id: entry.id,
-            user: UserRef {
-                id: row.get(8)?,
-                username: row.get(9)?,
-            },
-            at: entry.at,
-            kind: entry.kind,
-            amount_cents: entry.amount_cents,
-            task: entry.task,
-            date: entry.date,
-        })
-    })?;
+         ORDER BY l.id LIMIT ?5"
+    ))?;
+    let rows = stmt.query_map(params![from, to, user, after, limit], ledger_row_from)?;
     rows.collect()
 }
 
@@ -385,28 +391,9 @@ pub fn task_ledger(
     conn: &Connection,
     task_id: Uuid,
 ) -> rusqlite::Result<Vec<ates_shared::api::LedgerRow>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT l.id, l.at, l.kind, l.amount_cents, l.task_id, t.title, t.jira_id, l.billing_date,
-                l.user_id, coalesce(u.username, '')
-         FROM ledger l LEFT JOIN tasks t ON t.id = l.task_id LEFT JOIN users u ON u.id = l.user_id
-         WHERE l.task_id = ?1
-         ORDER BY l.id",
-    )?;
-    let rows = stmt.query_map(params![task_id], |row| {
-        let entry = entry_from_row(row)?;
-        Ok(ates_shared::api::LedgerRow {
-            id: entry.id,
-            user: UserRef {
-                id: row.get(8)?,
-                username: row.get(9)?,
-            },
-            at: entry.at,
-            kind: entry.kind,
-            amount_cents: entry.amount_cents,
-            task: entry.task,
-            date: entry.date,
-        })
-    })?;
+    let mut stmt =
+        conn.prepare_cached(&format!("{LEDGER_ROWS} WHERE l.task_id = ?1 ORDER BY l.id"))?;
+    let rows = stmt.query_map(params![task_id], ledger_row_from)?;
     rows.collect()
 }
 

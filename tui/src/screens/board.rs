@@ -210,18 +210,11 @@ impl Screen for Board {
             return Vec::new();
         }
         match action {
-            Action::Open => match self.list.for_action() {
-                Err(crate::app::selection::Moved) => {
-                    cx.error(crate::app::selection::Moved::MESSAGE);
-                    Vec::new()
-                }
-                Ok(Some(task)) => {
-                    let (detail, commands) = TaskDetail::open(task.clone(), Tab::Board, cx);
-                    self.detail = Some(detail);
-                    commands
-                }
-                Ok(None) => Vec::new(),
-            },
+            Action::Open => {
+                let (detail, commands) = TaskDetail::open_selected(&mut self.list, Tab::Board, cx);
+                self.detail = detail.or(self.detail.take());
+                commands
+            }
             Action::Search => {
                 self.searching = true;
                 Vec::new()

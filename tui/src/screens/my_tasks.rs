@@ -111,18 +111,12 @@ impl Screen for MyTasks {
         }
         match action {
             Action::Complete => self.complete(cx),
-            Action::Open => match self.list.for_action() {
-                Err(Moved) => {
-                    cx.error(Moved::MESSAGE);
-                    Vec::new()
-                }
-                Ok(Some(task)) => {
-                    let (detail, commands) = TaskDetail::open(task.clone(), Tab::MyTasks, cx);
-                    self.detail = Some(detail);
-                    commands
-                }
-                Ok(None) => Vec::new(),
-            },
+            Action::Open => {
+                let (detail, commands) =
+                    TaskDetail::open_selected(&mut self.list, Tab::MyTasks, cx);
+                self.detail = detail.or(self.detail.take());
+                commands
+            }
             _ => Vec::new(),
         }
     }

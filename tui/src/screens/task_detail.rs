@@ -2,11 +2,13 @@
 //! when it was created and completed, its description, and for accountants and admins its
 //! history in money: every assignment's fee (whom it charged) and the reward.
 
+use super::list::List;
 use super::{Cx, Look, unexpected};
 use crate::api::ApiError;
 use crate::app::command::Command;
 use crate::app::event::{Data, Fetch};
 use crate::app::remote::Remote;
+use crate::app::selection::Moved;
 use crate::app::tabs::Tab;
 use crate::ui::widgets::{centered, money, when};
 use ates_shared::Role;
@@ -42,6 +44,26 @@ impl TaskDetail {
             None => Vec::new(),
         };
         (detail, commands)
+    }
+
+    /// Opens the task selected in `list` (the one drawn as selected; refused once when it
+    /// left the list by itself).
+    pub fn open_selected(
+        list: &mut List<Task>,
+        owner: Tab,
+        cx: &mut Cx,
+    ) -> (Option<TaskDetail>, Vec<Command>) {
+        match list.for_action() {
+            Err(Moved) => {
+                cx.error(Moved::MESSAGE);
+                (None, Vec::new())
+            }
+            Ok(Some(task)) => {
+                let (detail, commands) = TaskDetail::open(task.clone(), owner, cx);
+                (Some(detail), commands)
+            }
+            Ok(None) => (None, Vec::new()),
+        }
     }
 
     pub fn fetched(&mut self, generation: u64, result: Result<Data, ApiError>) {
