@@ -11,6 +11,8 @@
 //!
 //! Sizes can be lowered for a quick look: `ATES_BENCH_TASKS=10000 ATES_BENCH_USERS=100`.
 
+mod common;
+
 use ates_server::app::{Contexts, Databases};
 use ates_server::auth::token::Tokens;
 use ates_server::clock::{SharedClock, SystemClock};
@@ -18,13 +20,9 @@ use ates_server::db::DbError;
 use ates_server::{Application, Config};
 use ates_shared::Role;
 use ates_shared::api::{CreateUser, NewTask, RebuildContext};
-use rand::RngExt;
-use rusqlite::{Connection, params};
-use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::task::JoinSet;
-use uuid::Uuid;
 
 fn env_or(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -168,7 +166,7 @@ async fn reshuffle(tasks: usize, users: usize) -> anyhow::Result<()> {
     let new_rows = ledger_rows().await? - rows_before;
     assert_eq!(new_rows as usize, tasks, "one fee row per reassignment");
 
-    let baseline = raw_reshuffle_baseline(dir.path(), tasks, users)?;
+    let baseline = common::raw::reshuffle(dir.path(), "FULL", tasks, users)?;
     println!(
         "reshuffle ({tasks} UPDATEs + {tasks} TaskAssigned events, one transaction): {}",
         secs(reshuffle_time)
@@ -188,7 +186,7 @@ async fn reshuffle(tasks: usize, users: usize) -> anyhow::Result<()> {
         new_rows as f64 / applying.as_secs_f64()
     );
     println!(
-        "raw rusqlite baseline (same rows, one transaction): {}",
+        "raw rusqlite baseline (same rows, one transaction, synchronous=FULL like aTES): {}",
         secs(baseline)
     );
     println!(
@@ -258,73 +256,6 @@ async fn rebuilds(events: &ates_server::events::EventSystem) -> anyhow::Result<(
         );
     }
     Ok(())
-}
-
-/// The same writes a reshuffle makes, by bare rusqlite: one UPDATE and one outbox INSERT
-/// per task, in one transaction, with the same pragmas and indexes.
-fn raw_reshuffle_baseline(dir: &Path, tasks: usize, users: usize) -> anyhow::Result<Duration> {
-    let mut conn = raw_connection(&dir.join("baseline.db"))?;
-    let user_ids: Vec<Uuid> = (0..users).map(|_| Uuid::now_v7()).collect();
-    let task_ids: Vec<Uuid> = (0..tasks).map(|_| Uuid::now_v7()).collect();
-    {
-        let tx = conn.transaction()?;
-        let mut insert = tx.prepare(
-            "INSERT INTO tasks (id, title, jira_id, description, status, assignee_id, created_at)
-             VALUES (?1, ?2, NULL, '', 'open', ?3, ?4)",
-        )?;
-        for (i, id) in task_ids.iter().enumerate() {
-            insert.execute(params![
-                id,
-                format!("task {i}"),
-                user_ids[i % users],
-                chrono::Utc::now()
-            ])?;
-        }
-        drop(insert);
-        tx.commit()?;
-    }
-    let started = Instant::now();
-    let tx = conn.transaction()?;
-    {
-        let mut rng = rand::rng();
-        let mut update = tx.prepare("UPDATE tasks SET assignee_id = ?2 WHERE id = ?1")?;
-        let mut outbox = tx.prepare(
-            "INSERT INTO outbox (event_id, event_name, event_version, event_time, producer, data)
-             VALUES (?1, 'TaskAssigned', 1, ?2, 'tracker', ?3)",
-        )?;
-        let now = chrono::Utc::now();
-        for id in &task_ids {
-            let assignee = user_ids[rng.random_range(0..users)];
-            update.execute(params![id, assignee])?;
-            let data = format!(
-                r#"{{"task_id":"{id}","assignee_id":"{assignee}","assigned_at":"{}"}}"#,
-                now.to_rfc3339()
-            );
-            outbox.execute(params![Uuid::now_v7(), now, data])?;
-        }
-    }
-    tx.commit()?;
-    Ok(started.elapsed())
-}
-
-fn raw_connection(path: &Path) -> anyhow::Result<Connection> {
-    let conn = Connection::open(path)?;
-    conn.pragma_update(None, "journal_mode", "WAL")?;
-    conn.pragma_update(None, "synchronous", "NORMAL")?;
-    // The same page cache as aTES's writer connection, so the ratio measures aTES's own
-    // overhead rather than a pragma.
-    conn.pragma_update(None, "cache_size", -64 * 1024)?;
-    conn.execute_batch(
-        "CREATE TABLE IF NOT EXISTS tasks (
-            id BLOB PRIMARY KEY, title TEXT NOT NULL, jira_id TEXT, description TEXT NOT NULL,
-            status TEXT NOT NULL, assignee_id BLOB NOT NULL, created_at TEXT NOT NULL, completed_at TEXT);
-         CREATE INDEX IF NOT EXISTS tasks_by_assignee ON tasks (assignee_id, status);
-         CREATE INDEX IF NOT EXISTS tasks_by_status ON tasks (status);
-         CREATE TABLE IF NOT EXISTS outbox (
-            seq INTEGER PRIMARY KEY AUTOINCREMENT, event_id BLOB NOT NULL UNIQUE, event_name TEXT NOT NULL,
-            event_version INTEGER NOT NULL, event_time TEXT NOT NULL, producer TEXT NOT NULL, data TEXT NOT NULL);",
-    )?;
-    Ok(conn)
 }
 
 async fn post_tasks(requests: usize, clients: usize) -> anyhow::Result<()> {
@@ -397,43 +328,16 @@ async fn post_tasks(requests: usize, clients: usize) -> anyhow::Result<()> {
     let _ = stop.send(());
     server.await??;
 
-    let raw = raw_one_row_per_commit(dir.path(), requests)?;
+    let raw = common::raw::one_row_per_commit(dir.path(), "FULL", requests)?;
     println!(
         "aTES over HTTP: {:.0} tasks/s ({} for {requests}); every request is its own transaction, concurrent ones share commits",
         requests as f64 / http.as_secs_f64(),
         secs(http)
     );
     println!(
-        "bare rusqlite, one task + outbox row per commit: {:.0} commits/s ({})",
+        "bare rusqlite, one task + outbox row per commit, synchronous=FULL like aTES: {:.0} commits/s ({})",
         requests as f64 / raw.as_secs_f64(),
         secs(raw)
     );
     Ok(())
-}
-
-fn raw_one_row_per_commit(dir: &Path, rows: usize) -> anyhow::Result<Duration> {
-    let mut conn = raw_connection(&dir.join("baseline-commits.db"))?;
-    let assignee = Uuid::now_v7();
-    let started = Instant::now();
-    for i in 0..rows {
-        let tx = conn.transaction()?;
-        let id = Uuid::now_v7();
-        let now = chrono::Utc::now();
-        tx.execute(
-            "INSERT INTO tasks (id, title, jira_id, description, status, assignee_id, created_at)
-             VALUES (?1, ?2, NULL, '', 'open', ?3, ?4)",
-            params![id, format!("task {i}"), assignee, now],
-        )?;
-        tx.execute(
-            "INSERT INTO outbox (event_id, event_name, event_version, event_time, producer, data)
-             VALUES (?1, 'TaskCreated', 2, ?2, 'tracker', ?3)",
-            params![
-                Uuid::now_v7(),
-                now,
-                format!(r#"{{"task_id":"{id}","title":"task {i}"}}"#)
-            ],
-        )?;
-        tx.commit()?;
-    }
-    Ok(started.elapsed())
 }

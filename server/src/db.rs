@@ -25,7 +25,7 @@ const MAX_READERS: usize = 8;
 /// Page cache of the writer connection, in KiB. Large transactions (a reshuffle touches
 /// hundreds of thousands of rows) otherwise spill dirty pages to the WAL mid-transaction,
 /// which more than doubled a 100k-task reshuffle's time.
-const WRITER_CACHE_KIB: i64 = 64 * 1024;
+pub const WRITER_CACHE_KIB: i64 = 64 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {

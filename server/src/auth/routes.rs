@@ -99,7 +99,8 @@ pub async fn me(State(state): State<AppState>, caller: Caller) -> Result<Json<Us
 
 /// Create a user (admin).
 #[utoipa::path(post, path = "/api/v1/users", tag = "auth", security(("bearer" = [])), request_body = CreateUser,
-    responses((status = 201, body = User), (status = 409, description = "username taken", body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = User), (status = 409, description = "username taken", body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 503, description = "too many password checks at once (hashing the new password waits for one); see `Retry-After`", body = ErrorBody)))]
 pub async fn create_user(
     State(state): State<AppState>,
     caller: Caller,

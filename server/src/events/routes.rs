@@ -121,11 +121,14 @@ pub async fn discard_dead_letter(
     ))
 }
 
-/// Deliver a consumer's log again from `position` (already applied events are skipped).
+/// Deliver a consumer's log again from `position` (already applied events are skipped);
+/// 409 `rebuild_running` while the read model it feeds is being rebuilt.
 #[utoipa::path(post, path = "/api/v1/system/consumers/{consumer}/rewind", tag = "system", security(("bearer" = [])),
     request_body = Rewind,
     params(("consumer" = String, Path, description = "A consumer's name, e.g. `accounting.tracker`")),
-    responses((status = 204), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 204), (status = 404, body = ErrorBody),
+        (status = 409, description = "`rebuild_running`: the consumer feeds a read model that is being rebuilt", body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
 pub async fn rewind(
     State(state): State<AppState>,
     caller: Caller,

@@ -86,6 +86,33 @@ async fn login(client: &reqwest::Client, base: &str, username: &str, password: &
     reply.json::<LoginResponse>().await.unwrap().token
 }
 
+/// What one lane's requests achieved. A 201 or 200 is committed work, in the books
+/// whatever happens next; a request cut off by a kill counts for nothing here.
+#[derive(Debug, Default, Clone, Copy)]
+struct Tally {
+    /// Tasks created (201).
+    created: i64,
+    /// Tasks completed (200).
+    completed: i64,
+    /// 401 answers: this load's tokens are all genuine, so a correct server never gives one.
+    unauthorized: i64,
+}
+
+impl Tally {
+    fn add(&mut self, other: Tally) {
+        self.created += other.created;
+        self.completed += other.completed;
+        self.unauthorized += other.unauthorized;
+    }
+}
+
+/// What a load request was, to count its answer.
+enum Op {
+    Create,
+    Complete,
+    Other,
+}
+
 /// Work of every kind, until the server dies under it. Errors are expected then.
 async fn load(
     client: reqwest::Client,
@@ -93,18 +120,23 @@ async fn load(
     admin: String,
     workers: Vec<String>,
     seed: u64,
-) {
+) -> Tally {
+    let mut tally = Tally::default();
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     for i in 0.. {
         let worker = &workers[rng.random_range(0..workers.len())];
-        let result = match rng.random_range(0..20) {
-            0..=9 => client
-                .post(format!("{base}/api/v1/tasks"))
-                .bearer_auth(worker)
-                .json(&json!({"title": format!("crash work {seed}-{i}")}))
-                .send()
-                .await
-                .map(|_| ()),
+        // `Ok(None)`: nothing was asked (no open task to complete, or a reply cut short).
+        let (op, answer) = match rng.random_range(0..20) {
+            0..=9 => (
+                Op::Create,
+                client
+                    .post(format!("{base}/api/v1/tasks"))
+                    .bearer_auth(worker)
+                    .json(&json!({"title": format!("crash work {seed}-{i}")}))
+                    .send()
+                    .await
+                    .map(|reply| Some(reply.status())),
+            ),
             10..=17 => {
                 let open = client
                     .get(format!(
@@ -114,38 +146,61 @@ async fn load(
                     .send()
                     .await;
                 match open {
+                    Err(e) => (Op::Other, Err(e)),
+                    Ok(reply) if !reply.status().is_success() => {
+                        (Op::Other, Ok(Some(reply.status())))
+                    }
                     Ok(reply) => match reply.json::<Page<Task>>().await {
-                        Ok(page) if !page.items.is_empty() => client
-                            .post(format!("{base}/api/v1/tasks/{}/complete", page.items[0].id))
-                            .bearer_auth(worker)
-                            .json(&json!({}))
-                            .send()
-                            .await
-                            .map(|_| ()),
-                        _ => Ok(()),
+                        Ok(page) if !page.items.is_empty() => (
+                            Op::Complete,
+                            client
+                                .post(format!("{base}/api/v1/tasks/{}/complete", page.items[0].id))
+                                .bearer_auth(worker)
+                                .json(&json!({}))
+                                .send()
+                                .await
+                                .map(|reply| Some(reply.status())),
+                        ),
+                        _ => (Op::Other, Ok(None)),
                     },
-                    Err(e) => Err(e),
                 }
             }
-            18 => client
-                .post(format!("{base}/api/v1/tasks/reshuffle"))
-                .bearer_auth(&admin)
-                .json(&json!({}))
-                .send()
-                .await
-                .map(|_| ()),
-            _ => client
-                .post(format!("{base}/api/v1/accounting/close-day"))
-                .bearer_auth(&admin)
-                .json(&json!({}))
-                .send()
-                .await
-                .map(|_| ()),
+            18 => (
+                Op::Other,
+                client
+                    .post(format!("{base}/api/v1/tasks/reshuffle"))
+                    .bearer_auth(&admin)
+                    .json(&json!({}))
+                    .send()
+                    .await
+                    .map(|reply| Some(reply.status())),
+            ),
+            _ => (
+                Op::Other,
+                client
+                    .post(format!("{base}/api/v1/accounting/close-day"))
+                    .bearer_auth(&admin)
+                    .json(&json!({}))
+                    .send()
+                    .await
+                    .map(|reply| Some(reply.status())),
+            ),
         };
-        if result.is_err() {
-            return; // killed
+        let status = match answer {
+            Ok(Some(status)) => status,
+            Ok(None) => continue,
+            Err(_) => return tally, // killed
+        };
+        // A completion may meet 403 (a reshuffle moved the task) or 409 (another lane
+        // completed it first); neither means the server refused work it should do.
+        match op {
+            Op::Create if status == StatusCode::CREATED => tally.created += 1,
+            Op::Complete if status == StatusCode::OK => tally.completed += 1,
+            _ if status == StatusCode::UNAUTHORIZED => tally.unauthorized += 1,
+            _ => {}
         }
     }
+    tally
 }
 
 #[tokio::test]
@@ -182,6 +237,7 @@ async fn books_stay_whole_through_sigkills_in_the_middle_of_work() {
         workers.push(login(&client, &server.base, &name, PASSWORD).await);
     }
     let mut server = Some(server);
+    let mut acknowledged = Tally::default();
     for round in 0..rounds {
         let running = match server.take() {
             Some(s) => s,
@@ -200,8 +256,12 @@ async fn books_stay_whole_through_sigkills_in_the_middle_of_work() {
         let after = Duration::from_millis(rng.random_range(150..1200));
         tokio::time::sleep(after).await;
         running.kill();
-        while load_tasks.join_next().await.is_some() {}
-        println!("round {round}: killed after {after:?}");
+        let mut tally = Tally::default();
+        while let Some(lane) = load_tasks.join_next().await {
+            tally.add(lane.expect("a load lane"));
+        }
+        println!("round {round}: killed after {after:?}; {tally:?}");
+        acknowledged.add(tally);
     }
 
     // One last start: everything pending is delivered, then the books are checked.
@@ -230,6 +290,55 @@ async fn books_stay_whole_through_sigkills_in_the_middle_of_work() {
     running.kill();
     let checked = check_books(dir.path());
     println!("crash campaign: {rounds} kills, books whole: {checked}");
+
+    // Whole books are no proof if nothing was done: the load must have got work through,
+    // and everything it was told was done must be in them (kills lose only unanswered
+    // requests, so only lower bounds hold).
+    let books = work_in_books(dir.path());
+    let why = format!("seed {seed}: {acknowledged:?}, {books:?}");
+    assert_eq!(
+        acknowledged.unauthorized, 0,
+        "genuine tokens were refused; {why}"
+    );
+    assert!(acknowledged.created > 0, "no task was created; {why}");
+    assert!(
+        books.tasks >= acknowledged.created,
+        "an acknowledged task is lost; {why}"
+    );
+    assert!(
+        books.fees >= books.tasks,
+        "each task is billed at least once; {why}"
+    );
+    assert!(
+        books.done >= acknowledged.completed,
+        "an acknowledged completion is lost; {why}"
+    );
+    assert!(books.rewards > 0, "no completion reached the books; {why}");
+}
+
+/// How much work the books hold.
+#[derive(Debug)]
+struct Books {
+    tasks: i64,
+    done: i64,
+    fees: i64,
+    rewards: i64,
+}
+
+fn work_in_books(dir: &Path) -> Books {
+    let conn = Connection::open(dir.join("accounting.db")).unwrap();
+    conn.execute(
+        "ATTACH DATABASE ?1 AS tracker",
+        [dir.join("tracker.db").to_str().unwrap()],
+    )
+    .unwrap();
+    let one = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+    Books {
+        tasks: one("SELECT count(*) FROM tracker.tasks"),
+        done: one("SELECT count(*) FROM tracker.tasks WHERE status = 'done'"),
+        fees: one("SELECT count(*) FROM ledger WHERE kind = 'fee'"),
+        rewards: one("SELECT count(*) FROM ledger WHERE kind = 'reward'"),
+    }
 }
 
 /// Every invariant of the books, read straight from the databases. Returns a summary.

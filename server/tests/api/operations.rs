@@ -171,3 +171,139 @@ async fn a_backup_taken_while_serving_restores_to_the_same_answers() {
     app.create_task(&ann, "after the restore").await;
     app.settle().await;
 }
+
+/// The real binary serving `data` with its token secret and first admin password read
+/// from files (none of their environment variables set); killed when dropped.
+struct Served {
+    child: std::process::Child,
+    client: reqwest::Client,
+    base: String,
+}
+
+impl Served {
+    async fn start(data: &Path, secret: &Path, password: &Path) -> Served {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_ates-server"))
+            .arg("serve")
+            .arg("--listen")
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("--data-dir")
+            .arg(data)
+            .arg("--jwt-secret-file")
+            .arg(secret)
+            .arg("--admin-password-file")
+            .arg(password)
+            .env_remove("ATES_JWT_SECRET")
+            .env_remove("ATES_JWT_SECRET_FILE")
+            .env_remove("ATES_ADMIN_PASSWORD")
+            .env_remove("ATES_ADMIN_PASSWORD_FILE")
+            .env("RUST_LOG", "error")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .expect("ates-server starts");
+        let client = crate::helpers::http_client();
+        let mut server = Served {
+            child,
+            client: client.clone(),
+            base: format!("http://127.0.0.1:{port}"),
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            if let Ok(reply) = client.get(format!("{}/healthz", server.base)).send().await
+                && reply.status() == StatusCode::OK
+            {
+                return server;
+            }
+            if let Some(exit) = server.child.try_wait().expect("the server's state") {
+                panic!("the server stopped while starting: {exit}");
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the server did not come up"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
+    /// The admin logs in with `password`.
+    async fn login(&self, password: &str) -> (StatusCode, Value) {
+        let reply = self
+            .client
+            .post(format!("{}/api/v1/auth/login", self.base))
+            .json(&json!({"username": "admin", "password": password}))
+            .send()
+            .await
+            .expect("request sent");
+        let status = reply.status();
+        (status, reply.json().await.unwrap_or(Value::Null))
+    }
+
+    /// `GET /api/v1/auth/me` with `token`.
+    async fn me(&self, token: &str) -> (StatusCode, Value) {
+        let reply = self
+            .client
+            .get(format!("{}/api/v1/auth/me", self.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request sent");
+        let status = reply.status();
+        (status, reply.json().await.unwrap_or(Value::Null))
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `--jwt-secret-file` and `--admin-password-file`: the first admin gets the file's
+/// password, and tokens are signed with the file's secret (none is generated in the data
+/// directory), so they outlive a restart with the same file but not one with another.
+#[tokio::test]
+async fn the_binary_reads_its_token_secret_and_admin_password_from_files() {
+    let data = tempfile::tempdir().unwrap();
+    let files = tempfile::tempdir().unwrap();
+    let secret = files.path().join("jwt-secret");
+    let password = files.path().join("admin-password");
+    std::fs::write(&secret, "a-token-secret-read-from-a-file-of-32-bytes\n").unwrap();
+    std::fs::write(&password, "admin-password-from-a-file\nnot part of it\n").unwrap();
+
+    let server = Served::start(data.path(), &secret, &password).await;
+    let (status, body) = server.login("admin-password-from-a-file").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let token = body["token"].as_str().expect("a token").to_owned();
+    let (status, body) = server.me(&token).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["username"], "admin");
+    assert_eq!(body["role"], "admin");
+    assert!(
+        !data.path().join("jwt_secret").exists(),
+        "the secret came from the file: none was generated"
+    );
+    drop(server);
+
+    // Restarted with the same file, the token still holds.
+    let server = Served::start(data.path(), &secret, &password).await;
+    let (status, body) = server.me(&token).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    drop(server);
+
+    // With another secret it does not; a new login works.
+    let other = files.path().join("other-jwt-secret");
+    std::fs::write(&other, "another-token-secret-from-a-file-32-bytes\n").unwrap();
+    let server = Served::start(data.path(), &other, &password).await;
+    let (status, body) = server.me(&token).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    let (status, body) = server.login("admin-password-from-a-file").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = server.me(body["token"].as_str().expect("a token")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}

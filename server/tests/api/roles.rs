@@ -34,6 +34,7 @@ fn endpoint(
 const EVERYONE: &[Role] = &[Role::Worker, Role::Accountant, Role::Manager, Role::Admin];
 const ADMIN: &[Role] = &[Role::Admin];
 const MANAGEMENT: &[Role] = &[Role::Manager, Role::Admin];
+const MONEY: &[Role] = &[Role::Accountant, Role::Admin];
 
 #[tokio::test]
 async fn every_endpoint_admits_exactly_its_roles() {
@@ -146,6 +147,14 @@ async fn every_endpoint_admits_exactly_its_roles() {
             ADMIN,
             202,
         ),
+        // A task's ledger (money roles only; an empty list until accounting hears of it).
+        endpoint(
+            Method::GET,
+            format!("/api/v1/accounting/tasks/{}/ledger", task.id),
+            None,
+            MONEY,
+            200,
+        ),
         endpoint(Method::GET, "/api/v1/analytics/summary", None, ADMIN, 200),
         endpoint(
             Method::GET,
@@ -201,7 +210,8 @@ async fn every_endpoint_admits_exactly_its_roles() {
         Some(fired.token.as_str()),
         Some(demoted.token.as_str()),
     ];
-    // Money endpoints' roles are checked in accounting.rs; the bad tokens are checked here.
+    // Money endpoints' roles are checked in accounting.rs (a task's ledger's also above);
+    // the bad tokens are checked here.
     for (method, path) in [
         (Method::GET, "/api/v1/accounting/me".to_owned()),
         (Method::GET, "/api/v1/accounting/accounts".to_owned()),

@@ -1,0 +1,466 @@
+//! aTES beside its baselines, one table: `cargo bench -p ates-server --bench speed`.
+//!
+//! Everything runs against the release `ates-server` binary over HTTP, with a baseline
+//! measured in the same run:
+//! - **Reads**: `GET /tasks?assignee=me&limit=50` (a worker's page, 64 connections, wrk)
+//!   beside `GET /healthz` on the same server; the same with `If-None-Match` (304s).
+//! - **Login flood**: those reads while 300 clients send wrong passwords, beside the reads
+//!   alone.
+//! - **Reshuffle**: of 100k and of 1M open tasks, the time until tracker, accounting and
+//!   analytics have all applied it, beside bare rusqlite writing the tracker's own rows
+//!   (one UPDATE and one outbox row per task) at the same settings; `POST /tasks` latency
+//!   while the big one runs.
+//! - **Memory**: the server's resident size and threads with 1M tasks and their ledger,
+//!   after the reads and after the reshuffle.
+//! - **Writes**: `POST /tasks` from 64 clients beside bare rusqlite committing one task and
+//!   its outbox row per transaction, both with `synchronous=FULL`.
+//! - **Lag**: commit to applied at a steady 1k events/s, embedded and (when RabbitMQ
+//!   answers on 127.0.0.1:5672) split.
+//!
+//! Sizes: `ATES_BENCH_TASKS` (1M), `ATES_BENCH_SMALL` (100k), `ATES_BENCH_USERS` (1k),
+//! `ATES_BENCH_SECONDS` (wrk runs, 10), `ATES_BENCH_LAG_SECONDS` (60),
+//! `ATES_BENCH_REQUESTS` (POSTs, 20k), `ATES_BENCH_SPLIT=0` skips the broker.
+//! wrk is installed with apt-get when missing.
+
+mod common;
+
+use ates_server::clock::SystemClock;
+use ates_server::{Application, Config};
+use ates_shared::Role;
+use ates_shared::api::{CreateUser, NewTask};
+use common::{
+    ADMIN_PASSWORD, Deployment, ProcessSize, caught_up, create_workers, embedded, env_or, login,
+    percentile, process_size, split, steady_load, wait_healthy,
+};
+use serde_json::json;
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+use tokio::task::JoinSet;
+
+/// One line of the table.
+struct Figure {
+    name: String,
+    ates: String,
+    baseline: String,
+    ratio: Option<f64>,
+    target: String,
+    met: Option<bool>,
+}
+
+#[derive(Default)]
+struct Table(Vec<Figure>);
+
+impl Table {
+    /// A figure beside its baseline; `at_least` is the ratio aTES/baseline to reach.
+    fn ratio_at_least(&mut self, name: &str, ates: (f64, &str), baseline: (f64, &str), at_least: f64) {
+        let ratio = ates.0 / baseline.0;
+        self.push(name, ates, baseline, ratio, format!(">= {at_least:.2}x"), ratio >= at_least);
+    }
+
+    /// A figure beside its baseline; `at_most` is the ratio aTES/baseline not to pass.
+    fn ratio_at_most(&mut self, name: &str, ates: (f64, &str), baseline: (f64, &str), at_most: f64) {
+        let ratio = ates.0 / baseline.0;
+        self.push(name, ates, baseline, ratio, format!("<= {at_most:.2}x"), ratio <= at_most);
+    }
+
+    fn push(&mut self, name: &str, ates: (f64, &str), baseline: (f64, &str), ratio: f64, target: String, met: bool) {
+        self.0.push(Figure {
+            name: name.into(),
+            ates: format!("{:.1} {}", ates.0, ates.1),
+            baseline: format!("{:.1} {}", baseline.0, baseline.1),
+            ratio: Some(ratio),
+            target,
+            met: Some(met),
+        });
+    }
+
+    /// A figure with an absolute target (`value <= at_most`), or none.
+    fn absolute(&mut self, name: &str, value: f64, unit: &str, at_most: Option<f64>) {
+        self.0.push(Figure {
+            name: name.into(),
+            ates: format!("{value:.1} {unit}"),
+            baseline: "-".into(),
+            ratio: None,
+            target: at_most.map_or("-".into(), |t| format!("< {t} {unit}")),
+            met: at_most.map(|t| value < t),
+        });
+    }
+
+    fn print(&self) {
+        println!(
+            "\n{:<58} {:>16} {:>16} {:>8} {:>12} {:>5}",
+            "figure", "aTES", "baseline", "ratio", "target", "met"
+        );
+        for f in &self.0 {
+            println!(
+                "{:<58} {:>16} {:>16} {:>8} {:>12} {:>5}",
+                f.name,
+                f.ates,
+                f.baseline,
+                f.ratio.map_or("-".into(), |r| format!("{r:.2}x")),
+                f.target,
+                match f.met {
+                    Some(true) => "yes",
+                    Some(false) => "NO",
+                    None => "",
+                }
+            );
+        }
+    }
+}
+
+/// Users and tasks written straight through the contexts (no HTTP), then their events
+/// delivered: `users` workers `popug0..` and a manager `boss`, all with the password
+/// `bench-password`; `tasks` open tasks.
+async fn seed(dir: &Path, users: usize, tasks: usize) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let app = Application::build(Config::for_tests(dir.to_path_buf()), Arc::new(SystemClock)).await?;
+    let state = app.state().clone();
+    let mut set = JoinSet::new();
+    for i in 0..=users {
+        let auth = state.auth.clone();
+        set.spawn(async move {
+            let (username, role) = if i == users {
+                ("boss".to_owned(), Role::Manager)
+            } else {
+                (format!("popug{i}"), Role::Worker)
+            };
+            auth.create_user(CreateUser {
+                email: format!("{username}@popug.inc"),
+                full_name: format!("Popug {i}"),
+                username,
+                password: "bench-password".into(),
+                role,
+            })
+            .await
+            .map(|_| ())
+        });
+    }
+    while let Some(r) = set.join_next().await {
+        r?.map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    state.events.drain().await?;
+    for i in 0..tasks {
+        let tracker = state.tracker.clone();
+        set.spawn(async move {
+            tracker
+                .create_task(NewTask {
+                    title: format!("task {i}"),
+                    jira_id: Some(format!("POP-{i}")),
+                    description: None,
+                })
+                .await
+                .map(|_| ())
+        });
+        if set.len() >= 2_000 {
+            set.join_next().await.expect("in flight")?.map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
+    }
+    while let Some(r) = set.join_next().await {
+        r?.map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    state.events.drain().await?;
+    drop(state);
+    drop(app);
+    println!(
+        "seeded {users} workers and {tasks} open tasks, events delivered, in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// wrk's requests per second for `url` with 64 connections.
+fn wrk(url: &str, headers: &[String], seconds: usize) -> f64 {
+    let mut command = Command::new("wrk");
+    command.args(["-t2", "-c64", &format!("-d{seconds}s")]);
+    for header in headers {
+        command.args(["-H", header]);
+    }
+    let output = command.arg(url).output().expect("wrk runs");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        !text.contains("Non-2xx") || headers.iter().any(|h| h.starts_with("If-None-Match")),
+        "wrk saw failures for {url}:\n{text}"
+    );
+    text.lines()
+        .find_map(|l| l.strip_prefix("Requests/sec:"))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("wrk printed no rate:\n{text}"))
+}
+
+fn ensure_wrk() {
+    if Command::new("wrk").arg("--version").output().is_ok() {
+        return;
+    }
+    println!("installing wrk with apt-get");
+    let status = Command::new("apt-get")
+        .args(["install", "-y", "wrk"])
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .status();
+    assert!(
+        status.is_ok_and(|s| s.success()) && Command::new("wrk").arg("--version").output().is_ok(),
+        "wrk is needed: apt-get install wrk"
+    );
+}
+
+fn size_line(label: &str, size: ProcessSize) {
+    println!(
+        "server {label}: {:.0} MiB resident (peak so far {:.0} MiB), {} threads",
+        size.rss_mib, size.peak_mib, size.threads
+    );
+}
+
+/// Reshuffles every open task of a seeded server and waits for every consumer; returns the
+/// seconds until the answer and until settled, and the p99 (ms) of `POST /tasks` meanwhile.
+async fn reshuffle(client: &reqwest::Client, base: &str, manager: &str, admin: &str) -> (f64, f64, f64, usize) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut writers = JoinSet::new();
+    for w in 0..4 {
+        let (client, base, token, stop) = (client.clone(), base.to_owned(), manager.to_owned(), stop.clone());
+        writers.spawn(async move {
+            let mut latencies = Vec::new();
+            let mut i = 0;
+            while !stop.load(Ordering::Relaxed) {
+                let started = Instant::now();
+                let reply = client
+                    .post(format!("{base}/api/v1/tasks"))
+                    .bearer_auth(&token)
+                    .json(&json!({"title": format!("during the reshuffle {w}-{i}")}))
+                    .send()
+                    .await
+                    .unwrap();
+                assert!(reply.status().is_success(), "{}", reply.status());
+                latencies.push(started.elapsed().as_secs_f64() * 1000.0);
+                i += 1;
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            latencies
+        });
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let started = Instant::now();
+    let reply: serde_json::Value = client
+        .post(format!("{base}/api/v1/tasks/reshuffle"))
+        .bearer_auth(manager)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let answered = started.elapsed().as_secs_f64();
+    caught_up(client, base, admin, Duration::from_secs(1800)).await;
+    let settled = started.elapsed().as_secs_f64();
+    stop.store(true, Ordering::Relaxed);
+    let mut latencies = Vec::new();
+    while let Some(l) = writers.join_next().await {
+        latencies.extend(l.unwrap());
+    }
+    latencies.sort_by(f64::total_cmp);
+    let reassigned = reply["reassigned"].as_u64().unwrap_or(0) as usize;
+    (answered, settled, percentile(&latencies, 0.99), reassigned)
+}
+
+/// A seeded data directory served by the binary; a reshuffle of its open tasks against the
+/// raw baseline. Returns the deployment for more measurements.
+async fn reshuffle_case(
+    table: &mut Table,
+    client: &reqwest::Client,
+    dir: &Path,
+    tasks: usize,
+    users: usize,
+    reads: impl AsyncFnOnce(&mut Table, &Deployment, &str),
+) -> anyhow::Result<()> {
+    seed(dir, users, tasks).await?;
+    let d = embedded(dir);
+    wait_healthy(client, &d.base).await;
+    let pid = d.processes[0].pid();
+    size_line(&format!("with {tasks} tasks, just started"), process_size(pid));
+    let admin = login(client, &d.base, "admin", "admin-password").await;
+    // Before the reads: their login flood leaves this address throttled for a while.
+    let manager = login(client, &d.base, "boss", "bench-password").await;
+    reads(table, &d, &admin).await;
+    let (answered, settled, post_p99, reassigned) = reshuffle(client, &d.base, &manager, &admin).await;
+    println!("reshuffle of {reassigned} tasks: answered in {answered:.2} s, settled in {settled:.2} s");
+    let size = process_size(pid);
+    size_line(&format!("after reshuffling {reassigned} tasks"), size);
+    let raw = common::raw::reshuffle(dir, "FULL", tasks, users)?.as_secs_f64();
+    let label = if tasks >= 1_000_000 { format!("{}M", tasks / 1_000_000) } else { format!("{}k", tasks / 1000) };
+    table.ratio_at_most(&format!("reshuffle {label}: answered (s)"), (answered, "s"), (raw, "s raw"), 1.5);
+    table.ratio_at_most(&format!("reshuffle {label}: settled in every context (s)"), (settled, "s"), (raw, "s raw"), 3.0);
+    table.absolute(&format!("reshuffle {label}: POST /tasks p99 while it runs"), post_p99, "ms", None);
+    if tasks >= 1_000_000 {
+        table.absolute(&format!("server RSS with {label} tasks, after reads and reshuffle"), size.rss_mib, "MiB", Some(150.0));
+        table.absolute("server peak RSS (VmHWM) through all of it", size.peak_mib, "MiB", None);
+        table.absolute("server threads after it", size.threads as f64, "", None);
+    }
+    Ok(())
+}
+
+/// Reads of a worker's first page beside `/healthz`, conditional reads, and the same
+/// reads under a flood of wrong passwords.
+async fn reads(table: &mut Table, d: &Deployment, seconds: usize) {
+    let client = reqwest::Client::new();
+    let worker = login(&client, &d.base, "popug1", "bench-password").await;
+    let url = format!("{}/api/v1/tasks?assignee=me&limit=50", d.base);
+    let first = client.get(&url).bearer_auth(&worker).send().await.unwrap();
+    let etag = first.headers().get("etag").map(|v| v.to_str().unwrap().to_owned());
+    let bytes = first.bytes().await.unwrap().len();
+    let auth = format!("Authorization: Bearer {worker}");
+    let healthz = wrk(&format!("{}/healthz", d.base), &[], seconds);
+    let tasks = wrk(&url, std::slice::from_ref(&auth), seconds);
+    println!("GET my tasks: a page of {bytes} bytes");
+    table.ratio_at_least("GET my tasks (50 rows, 64 conns) req/s vs /healthz", (tasks, "/s"), (healthz, "/s"), 0.20);
+    if let Some(etag) = etag {
+        let unchanged = wrk(&url, &[auth.clone(), format!("If-None-Match: {etag}")], seconds);
+        table.ratio_at_least("  the same, If-None-Match -> 304", (unchanged, "/s"), (healthz, "/s"), 0.20);
+    }
+    size_line("after the reads", process_size(d.processes[0].pid()));
+
+    // 300 clients sending wrong passwords, against real Argon2 hashes (workers created
+    // through the API) and unknown names, while wrk reads.
+    create_workers(&client, &d.base, &login(&client, &d.base, "admin", "admin-password").await, 3).await;
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut flood = JoinSet::new();
+    for f in 0..300 {
+        let (client, base, stop) = (client.clone(), d.base.clone(), stop.clone());
+        flood.spawn(async move {
+            let mut sent = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                let username = if f % 2 == 0 { format!("bench{}", f % 3) } else { format!("nobody{f}") };
+                let _ = client
+                    .post(format!("{base}/api/v1/auth/login"))
+                    .json(&json!({"username": username, "password": "wrong-password"}))
+                    .send()
+                    .await;
+                sent += 1;
+            }
+            sent
+        });
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let url_clone = url.clone();
+    let under_flood = tokio::task::spawn_blocking(move || wrk(&url_clone, &[auth], seconds)).await.unwrap();
+    stop.store(true, Ordering::Relaxed);
+    let mut attempts = 0;
+    while let Some(sent) = flood.join_next().await {
+        attempts += sent.unwrap();
+    }
+    println!("login flood: {attempts} wrong logins from 300 clients during {seconds} s of reads");
+    table.ratio_at_least("GET my tasks under a 300-client login flood vs without", (under_flood, "/s"), (tasks, "/s"), 0.90);
+    size_line("after the login flood", process_size(d.processes[0].pid()));
+}
+
+/// `POST /tasks` from 64 clients on a fresh server beside bare rusqlite, then the lag at a
+/// steady 1k events/s.
+async fn writes_and_lag(table: &mut Table, dir: &Path, requests: usize, lag_seconds: usize) -> anyhow::Result<()> {
+    let client = reqwest::Client::new();
+    let d = embedded(dir);
+    wait_healthy(&client, &d.base).await;
+    let admin = login(&client, &d.base, "admin", ADMIN_PASSWORD).await;
+    create_workers(&client, &d.base, &admin, 5).await;
+    caught_up(&client, &d.base, &admin, Duration::from_secs(60)).await;
+    let clients = 64;
+    let started = Instant::now();
+    let mut set = JoinSet::new();
+    for c in 0..clients {
+        let (client, base, token) = (client.clone(), d.base.clone(), admin.clone());
+        let share = requests / clients + usize::from(c < requests % clients);
+        set.spawn(async move {
+            for i in 0..share {
+                let reply = client
+                    .post(format!("{base}/api/v1/tasks"))
+                    .bearer_auth(&token)
+                    .json(&json!({"title": format!("task {c}-{i}")}))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(reply.status(), 201);
+            }
+        });
+    }
+    while set.join_next().await.is_some() {}
+    let http = requests as f64 / started.elapsed().as_secs_f64();
+    let raw_dir = tempfile::tempdir()?;
+    let full = requests as f64 / common::raw::one_row_per_commit(raw_dir.path(), "FULL", requests)?.as_secs_f64();
+    let normal = requests as f64 / common::raw::one_row_per_commit(raw_dir.path(), "NORMAL", requests)?.as_secs_f64();
+    table.ratio_at_least("POST /tasks, 64 clients, vs one commit per row (FULL)", (http, "/s"), (full, "/s"), 1.0);
+    table.ratio_at_least("  the same vs bare rusqlite at synchronous=NORMAL", (http, "/s"), (normal, "/s"), 1.0);
+    caught_up(&client, &d.base, &admin, Duration::from_secs(300)).await;
+
+    let (sent, lags) = steady_load(&client, &d, &admin, 500, lag_seconds).await;
+    println!("steady load (embedded): {sent:.0} tasks/s for {lag_seconds} s, {} events measured", lags.len());
+    table.absolute("lag commit -> applied, 1k events/s, embedded, p50", percentile(&lags, 0.5), "ms", None);
+    table.absolute("lag commit -> applied, 1k events/s, embedded, p99", percentile(&lags, 0.99), "ms", Some(5.0));
+    Ok(())
+}
+
+async fn split_lag(table: &mut Table, dir: &Path, lag_seconds: usize) {
+    if std::net::TcpStream::connect("127.0.0.1:5672").is_err() {
+        println!("RabbitMQ is not on 127.0.0.1:5672: no split figures");
+        return;
+    }
+    let namespace = format!("ates-bench-{}", uuid::Uuid::now_v7().simple());
+    let d = split(dir, &namespace);
+    let client = reqwest::Client::new();
+    wait_healthy(&client, &d.base).await;
+    let admin = login(&client, &d.base, "admin", ADMIN_PASSWORD).await;
+    create_workers(&client, &d.base, &admin, 5).await;
+    // The tracker learns of the workers through the broker.
+    loop {
+        let reply = client
+            .post(format!("{}/api/v1/tasks", d.base))
+            .bearer_auth(&admin)
+            .json(&json!({"title": "warm-up"}))
+            .send()
+            .await
+            .unwrap();
+        if reply.status().is_success() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (_, lags) = steady_load(&client, &d, &admin, 500, lag_seconds).await;
+    table.absolute("lag commit -> applied, 1k events/s, split (RabbitMQ), p50", percentile(&lags, 0.5), "ms", None);
+    table.absolute("lag commit -> applied, 1k events/s, split (RabbitMQ), p99", percentile(&lags, 0.99), "ms", Some(20.0));
+    drop(d);
+    common::delete_queues(namespace).await;
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    ensure_wrk();
+    let big = env_or("ATES_BENCH_TASKS", 1_000_000);
+    let small = env_or("ATES_BENCH_SMALL", 100_000);
+    let users = env_or("ATES_BENCH_USERS", 1_000);
+    let seconds = env_or("ATES_BENCH_SECONDS", 10);
+    let lag_seconds = env_or("ATES_BENCH_LAG_SECONDS", 60);
+    let requests = env_or("ATES_BENCH_REQUESTS", 20_000);
+    println!(
+        "aTES speed benchmark: release binary, {} cores, {users} workers",
+        std::thread::available_parallelism()?.get()
+    );
+    let client = reqwest::Client::new();
+    let mut table = Table::default();
+
+    println!("\n== writes and lag on a fresh server");
+    let dir = tempfile::tempdir()?;
+    writes_and_lag(&mut table, &dir.path().join("fresh"), requests, lag_seconds).await?;
+    if std::env::var("ATES_BENCH_SPLIT").as_deref() != Ok("0") {
+        println!("\n== lag over RabbitMQ");
+        split_lag(&mut table, &dir.path().join("split"), lag_seconds).await;
+    }
+    println!("\n== {small} open tasks");
+    reshuffle_case(&mut table, &client, &dir.path().join("small"), small, users, async |_, _, _| {}).await?;
+    println!("\n== {big} open tasks");
+    reshuffle_case(&mut table, &client, &dir.path().join("big"), big, users, async |table, d, _| {
+        reads(table, d, seconds).await
+    })
+    .await?;
+    table.print();
+    Ok(())
+}
