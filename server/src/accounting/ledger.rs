@@ -74,7 +74,7 @@ impl Handler for Ledger {
 impl Ledger {
     /// The task's prices, fixed now if this is the first event that names it.
     pub(crate) fn prices(&self, tx: &Tx<'_>, task_id: Uuid) -> rusqlite::Result<store::Prices> {
-        store::fix_prices(tx, task_id, pricing::prices(&self.seed, task_id))
+        store::fix_prices(tx, task_id, || pricing::prices(&self.seed, task_id))
     }
 
     #[allow(clippy::too_many_arguments)]

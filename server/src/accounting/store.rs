@@ -159,18 +159,29 @@ pub struct Prices {
 }
 
 /// Stores `prices` for the task unless it already has some; returns the prices that hold.
-pub fn fix_prices(tx: &Tx<'_>, task_id: Uuid, prices: Prices) -> rusqlite::Result<Prices> {
-    tx.prepare_cached(
-        "INSERT OR IGNORE INTO tasks (id, fee_cents, reward_cents) VALUES (?1, ?2, ?3)",
-    )?
-    .execute(params![task_id, prices.fee_cents, prices.reward_cents])?;
-    tx.prepare_cached("SELECT fee_cents, reward_cents FROM tasks WHERE id = ?1")?
+/// The task's prices: those fixed before, or else `draw()`'s, stored now. Only the first
+/// event naming a task draws (a keyed hash); every later one reads.
+pub fn fix_prices(
+    tx: &Tx<'_>,
+    task_id: Uuid,
+    draw: impl FnOnce() -> Prices,
+) -> rusqlite::Result<Prices> {
+    let fixed = tx
+        .prepare_cached("SELECT fee_cents, reward_cents FROM tasks WHERE id = ?1")?
         .query_row([task_id], |r| {
             Ok(Prices {
                 fee_cents: r.get(0)?,
                 reward_cents: r.get(1)?,
             })
         })
+        .optional()?;
+    if let Some(prices) = fixed {
+        return Ok(prices);
+    }
+    let prices = draw();
+    tx.prepare_cached("INSERT INTO tasks (id, fee_cents, reward_cents) VALUES (?1, ?2, ?3)")?
+        .execute(params![task_id, prices.fee_cents, prices.reward_cents])?;
+    Ok(prices)
 }
 
 pub fn describe_task(

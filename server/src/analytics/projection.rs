@@ -4,7 +4,7 @@
 
 use super::store;
 use crate::db::Tx;
-use crate::events::{Envelope, Handler};
+use crate::events::{Envelope, EventPayload, Handler};
 use ates_shared::api::EntryKind;
 use ates_shared::events::accounting::TransactionApplied;
 use ates_shared::events::tracker::TaskCreated;
@@ -12,6 +12,10 @@ use ates_shared::events::tracker::TaskCreated;
 pub struct Projection;
 
 impl Handler for Projection {
+    fn needs(&self, event_name: &str) -> bool {
+        event_name == TaskCreated::NAME || event_name == TransactionApplied::NAME
+    }
+
     fn handle(&self, tx: &Tx<'_>, event: &Envelope) -> anyhow::Result<()> {
         if let Some(task) = TaskCreated::from_envelope(event)? {
             store::describe_task(tx, task.task_id, &task.title, task.jira_id.as_deref())?;

@@ -7,7 +7,7 @@
 //! handler fails on is retried with backoff; when every attempt fails it is parked as a
 //! dead letter and the consumer moves on to the events behind it.
 
-use super::outbox::LoggedEvent;
+use super::outbox::{LoggedEvent, SchemaCheck};
 use super::schema;
 use super::transport::EventLog;
 use crate::clock::SharedClock;
@@ -24,6 +24,14 @@ use uuid::Uuid;
 /// handler has no use for are simply `Ok(())`.
 pub trait Handler: Send + Sync + 'static {
     fn handle(&self, tx: &Tx<'_>, event: &Envelope) -> anyhow::Result<()>;
+
+    /// Whether events of this name can change anything here. Events a handler has no use
+    /// for are still checked (a damaged one is parked) but skip the inbox: applying
+    /// nothing twice is harmless. Analytics, for one, has no use for the tracker's
+    /// assignments, a reshuffle's every event.
+    fn needs(&self, _event_name: &str) -> bool {
+        true
+    }
 }
 
 /// How hard to try before parking an event.
@@ -42,8 +50,10 @@ impl Default for RetryPolicy {
     }
 }
 
-/// Events fetched and applied per transaction.
-const BATCH: usize = 1000;
+/// Events fetched and applied per transaction. Large, because a batch's cost is mostly
+/// per page it dirties, not per row: a thousand fee rows over a thousand workers dirty
+/// about as many index pages as four thousand do.
+const BATCH: usize = 4000;
 /// Consumers poll this often even without a wake-up (events written by another process).
 const POLL_INTERVAL: Duration = Duration::from_millis(500);
 
@@ -81,7 +91,12 @@ pub struct Consumer {
     clock: SharedClock,
     retry: RetryPolicy,
     wake: Notify,
+    /// The batch after the one being applied, fetched (and schema-checked) meanwhile on
+    /// another thread: `(position it follows, its events)`.
+    ahead: tokio::sync::Mutex<Option<Prefetch>>,
 }
+
+type Prefetch = (i64, tokio::task::JoinHandle<Result<Vec<LoggedEvent>, DbError>>);
 
 impl Consumer {
     /// `name` is `<consuming context>.<source>`, e.g. `tracker.auth`.
@@ -100,6 +115,7 @@ impl Consumer {
             clock,
             retry: RetryPolicy::default(),
             wake: Notify::new(),
+            ahead: tokio::sync::Mutex::new(None),
         }
     }
 
@@ -159,11 +175,20 @@ impl Consumer {
     /// Takes the next batch from the log and applies it. Public so tests and tools can drain
     /// a consumer synchronously instead of sleeping.
     pub async fn step(&self) -> Result<Step, DbError> {
+        let mut ahead = self.ahead.lock().await;
         let position = self.position().await?;
-        let events = self.log.fetch(position, BATCH).await?;
-        if events.is_empty() {
+        let events = match ahead.take() {
+            Some((after, fetching)) if after == position => {
+                fetching.await.map_err(|_| DbError::Panicked)??
+            }
+            _ => self.fetch(position).await?,
+        };
+        let Some(last) = events.last().map(|e| e.seq) else {
             return Ok(Step::Idle);
-        }
+        };
+        // While this batch is applied, the next one is read and checked on another core.
+        *ahead = Some((last, tokio::spawn(fetch(self.log.clone(), last))));
+        drop(ahead);
         let count = events.len();
         match self.apply(position, events).await {
             Ok(true) => Ok(Step::Applied(count)),
@@ -192,6 +217,10 @@ impl Consumer {
                 Ok(Step::Applied(index + 1))
             }
         }
+    }
+
+    async fn fetch(&self, position: i64) -> Result<Vec<LoggedEvent>, DbError> {
+        fetch(self.log.clone(), position).await
     }
 
     /// Applies `events`, which follow `position`, in one transaction of their own.
@@ -295,6 +324,19 @@ impl Consumer {
     }
 }
 
+/// Up to a batch of events after `position`, each checked against its schema, off the
+/// writer thread (the check is a fair share of what applying an event costs).
+async fn fetch(log: Arc<dyn EventLog>, position: i64) -> Result<Vec<LoggedEvent>, DbError> {
+    let events = log.fetch(position, BATCH).await?;
+    tokio::task::spawn_blocking(move || {
+        let mut events = events;
+        events.iter_mut().for_each(LoggedEvent::check_schema);
+        events
+    })
+    .await
+    .map_err(|_| DbError::Panicked)
+}
+
 /// Why a batch was not applied.
 enum BatchError {
     Db(DbError),
@@ -329,6 +371,7 @@ fn apply_batch(
         return Ok(false);
     }
     let now = clock.now();
+    let applied_before = applied_among(tx, consumer, &events).map_err(DbError::from)?;
     for (index, event) in events.iter().enumerate() {
         if let Some(defect) = &event.defect {
             return Err(BatchError::Failed {
@@ -340,7 +383,8 @@ fn apply_batch(
                 index,
             });
         }
-        match apply_one(tx, consumer, handler, &event.envelope, now) {
+        let before = applied_before.contains(&event.envelope.event_id);
+        match apply_one(tx, consumer, handler, &event.envelope, &event.schema, before, now) {
             Ok(()) => {}
             Err(ApplyError::Db(e)) => return Err(BatchError::Db(e)),
             Err(ApplyError::Failed(failure)) => {
@@ -375,13 +419,24 @@ fn apply_one(
     consumer: &str,
     handler: &dyn Handler,
     envelope: &Envelope,
+    schema: &SchemaCheck,
+    applied_before: bool,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), ApplyError> {
-    if already_applied(tx, consumer, envelope.event_id)? {
+    if applied_before {
         return Ok(());
     }
-    schema::validate(envelope)
-        .map_err(|e| ApplyError::Failed(Failure::Permanent(e.to_string())))?;
+    match schema {
+        SchemaCheck::Passed => {}
+        SchemaCheck::Failed(problems) => {
+            return Err(ApplyError::Failed(Failure::Permanent(problems.clone())));
+        }
+        SchemaCheck::NotYet => schema::validate(envelope)
+            .map_err(|e| ApplyError::Failed(Failure::Permanent(e.to_string())))?,
+    }
+    if !handler.needs(&envelope.event_name) {
+        return Ok(());
+    }
     // A panicking handler is a failing handler: retried, then parked, never a stalled consumer.
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         handler.handle(tx, envelope)
@@ -408,11 +463,31 @@ pub(crate) fn replay(
     envelope: &Envelope,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), String> {
-    match apply_one(tx, consumer, handler, envelope, now) {
+    let before = already_applied(tx, consumer, envelope.event_id).map_err(|e| e.to_string())?;
+    match apply_one(tx, consumer, handler, envelope, &SchemaCheck::NotYet, before, now) {
         Ok(()) => Ok(()),
         Err(ApplyError::Db(e)) => Err(e.to_string()),
         Err(ApplyError::Failed(f)) => Err(f.message().to_owned()),
     }
+}
+
+/// Which of `events` this consumer applied before (they come again after a rewind or a
+/// resend). One range read of the inbox per batch rather than a lookup per event: event
+/// ids are time-ordered, so a batch's ids span a narrow range that holds few others.
+fn applied_among(
+    tx: &rusqlite::Connection,
+    consumer: &str,
+    events: &[LoggedEvent],
+) -> rusqlite::Result<std::collections::HashSet<Uuid>> {
+    let ids = events.iter().filter(|e| e.defect.is_none()).map(|e| e.envelope.event_id);
+    let (Some(low), Some(high)) = (ids.clone().min(), ids.max()) else {
+        return Ok(Default::default());
+    };
+    tx.prepare_cached(
+        "SELECT event_id FROM inbox WHERE consumer = ?1 AND event_id BETWEEN ?2 AND ?3",
+    )?
+    .query_map(params![consumer, low, high], |r| r.get(0))?
+    .collect()
 }
 
 pub(crate) fn already_applied(

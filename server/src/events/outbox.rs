@@ -18,6 +18,29 @@ pub struct LoggedEvent {
     /// or `None`. Such an event is parked at once; `envelope` then holds what could be
     /// read, with no data.
     pub defect: Option<String>,
+    /// Whether the envelope was checked against its schema yet (consumers check a batch
+    /// off the writer thread, before its transaction).
+    pub schema: SchemaCheck,
+}
+
+/// The outcome of checking an event against its schema, when that was done in advance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SchemaCheck {
+    NotYet,
+    Passed,
+    Failed(String),
+}
+
+impl LoggedEvent {
+    /// Checks the envelope against its schema now, unless it is unreadable anyway.
+    pub fn check_schema(&mut self) {
+        if self.defect.is_none() && self.schema == SchemaCheck::NotYet {
+            self.schema = match schema::validate(&self.envelope) {
+                Ok(()) => SchemaCheck::Passed,
+                Err(e) => SchemaCheck::Failed(e.to_string()),
+            };
+        }
+    }
 }
 
 /// Events' data larger than this are refused by consumers (parked, never parsed): every
@@ -54,6 +77,7 @@ impl LoggedEvent {
                 seq,
                 envelope,
                 defect: None,
+                schema: SchemaCheck::NotYet,
             },
             Err(defect) => LoggedEvent {
                 seq,
@@ -66,6 +90,7 @@ impl LoggedEvent {
                     data: serde_json::Value::Null,
                 },
                 defect: Some(defect),
+                schema: SchemaCheck::NotYet,
             },
         })
     }
