@@ -34,6 +34,19 @@ const READER_CACHE_KIB: i64 = 1024;
 const IDLE_BEFORE_SHRINKING: std::time::Duration = std::time::Duration::from_secs(1);
 /// The least time between two checkpoints of one database.
 const CHECKPOINT_INTERVAL: std::time::Duration = std::time::Duration::from_millis(100);
+/// A checkpoint is due once the WAL holds this many pages (SQLite's own default). More
+/// often would cost fsyncs that commits wait behind.
+const CHECKPOINT_PAGES: i32 = 1000;
+
+thread_local! {
+    /// Pages in the WAL after the last commit on this thread (a writer thread's own).
+    static WAL_PAGES: std::cell::Cell<i32> = const { std::cell::Cell::new(0) };
+}
+
+fn note_wal_pages(_: &rusqlite::hooks::Wal, pages: std::ffi::c_int) -> rusqlite::Result<()> {
+    WAL_PAGES.set(pages);
+    Ok(())
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -118,6 +131,7 @@ impl Db {
         conn.pragma_update(None, "cache_size", -WRITER_CACHE_KIB)?;
         // The checkpointer thread copies the WAL into the database, not the commits.
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        conn.wal_hook(Some(note_wal_pages));
         migrations
             .to_latest(&mut conn)
             .map_err(|source| DbError::Migration {
@@ -337,7 +351,7 @@ where
 }
 
 /// Copies committed pages from the WAL into the database file whenever the writer says
-/// there are new ones, at most every [`CHECKPOINT_INTERVAL`]. SQLite's automatic
+/// the WAL holds [`CHECKPOINT_PAGES`], at most every [`CHECKPOINT_INTERVAL`]. SQLite's automatic
 /// checkpoint would run inside the commit that crosses 1000 pages, fsyncs included: a
 /// quarter of a consumer's time, and a stall for whoever waits on that commit. A passive
 /// checkpoint never blocks the writer or the readers. Ends with the writer.
@@ -411,8 +425,10 @@ fn writer_loop(
         };
         if run_transaction(&conn, group) {
             commits.send_modify(|n| *n += 1);
-            // Full means a checkpoint is already due.
-            let _ = checkpoints.try_send(());
+            if WAL_PAGES.get() >= CHECKPOINT_PAGES {
+                // Full means a checkpoint is already due.
+                let _ = checkpoints.try_send(());
+            }
         }
         if let Some(alias) = attached
             && let Err(e) = conn.execute("DETACH DATABASE ?1", [&alias])

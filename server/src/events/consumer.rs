@@ -54,6 +54,8 @@ impl Default for RetryPolicy {
 /// per page it dirties, not per row: a thousand fee rows over a thousand workers dirty
 /// about as many index pages as four thousand do.
 const BATCH: usize = 4000;
+/// Batches up to this size are checked against their schemas in place.
+const SMALL_BATCH: usize = 16;
 /// Consumers poll this often even without a wake-up (events written by another process).
 const POLL_INTERVAL: Duration = Duration::from_millis(500);
 
@@ -91,12 +93,25 @@ pub struct Consumer {
     clock: SharedClock,
     retry: RetryPolicy,
     wake: Notify,
-    /// The batch after the one being applied, fetched (and schema-checked) meanwhile on
-    /// another thread: `(position it follows, its events)`.
-    ahead: tokio::sync::Mutex<Option<Prefetch>>,
+    cursor: tokio::sync::Mutex<Cursor>,
 }
 
-type Prefetch = (i64, tokio::task::JoinHandle<Result<Vec<LoggedEvent>, DbError>>);
+/// Where the consumer stands, as far as it knows without asking its database.
+#[derive(Default)]
+struct Cursor {
+    /// The position its last step left, if nothing may have moved it since (a rewind or
+    /// a parked event forgets it). A wrong one costs a retry: a batch is applied only if
+    /// the stored position is the one it follows.
+    position: Option<i64>,
+    /// The batch after the one being applied, fetched (and schema-checked) meanwhile on
+    /// another thread: `(position it follows, its events)`.
+    ahead: Option<Prefetch>,
+}
+
+type Prefetch = (
+    i64,
+    tokio::task::JoinHandle<Result<Vec<LoggedEvent>, DbError>>,
+);
 
 impl Consumer {
     /// `name` is `<consuming context>.<source>`, e.g. `tracker.auth`.
@@ -115,7 +130,7 @@ impl Consumer {
             clock,
             retry: RetryPolicy::default(),
             wake: Notify::new(),
-            ahead: tokio::sync::Mutex::new(None),
+            cursor: tokio::sync::Mutex::new(Cursor::default()),
         }
     }
 
@@ -175,23 +190,30 @@ impl Consumer {
     /// Takes the next batch from the log and applies it. Public so tests and tools can drain
     /// a consumer synchronously instead of sleeping.
     pub async fn step(&self) -> Result<Step, DbError> {
-        let mut ahead = self.ahead.lock().await;
-        let position = self.position().await?;
-        let events = match ahead.take() {
+        let mut cursor = self.cursor.lock().await;
+        let position = match cursor.position.take() {
+            Some(position) => position,
+            None => self.position().await?,
+        };
+        let events = match cursor.ahead.take() {
             Some((after, fetching)) if after == position => {
                 fetching.await.map_err(|_| DbError::Panicked)??
             }
             _ => self.fetch(position).await?,
         };
         let Some(last) = events.last().map(|e| e.seq) else {
+            cursor.position = Some(position);
             return Ok(Step::Idle);
         };
         // While this batch is applied, the next one is read and checked on another core.
-        *ahead = Some((last, tokio::spawn(fetch(self.log.clone(), last))));
-        drop(ahead);
+        cursor.ahead = Some((last, tokio::spawn(fetch(self.log.clone(), last))));
+        drop(cursor);
         let count = events.len();
         match self.apply(position, events).await {
-            Ok(true) => Ok(Step::Applied(count)),
+            Ok(true) => {
+                self.cursor.lock().await.position = Some(last);
+                Ok(Step::Applied(count))
+            }
             // Another runner or a rewind moved the position: start over from it.
             Ok(false) => Ok(Step::Applied(0)),
             Err(BatchError::Db(e)) => Err(e),
@@ -258,6 +280,7 @@ impl Consumer {
         self.db
             .write(move |tx| write_position(tx, &name, position).map_err(DbError::from))
             .await?;
+        self.cursor.lock().await.position = None;
         self.wake();
         Ok(())
     }
@@ -327,7 +350,12 @@ impl Consumer {
 /// Up to a batch of events after `position`, each checked against its schema, off the
 /// writer thread (the check is a fair share of what applying an event costs).
 async fn fetch(log: Arc<dyn EventLog>, position: i64) -> Result<Vec<LoggedEvent>, DbError> {
-    let events = log.fetch(position, BATCH).await?;
+    let mut events = log.fetch(position, BATCH).await?;
+    if events.len() <= SMALL_BATCH {
+        // Microseconds: not worth a trip to another thread while a user waits on the lag.
+        events.iter_mut().for_each(LoggedEvent::check_schema);
+        return Ok(events);
+    }
     tokio::task::spawn_blocking(move || {
         let mut events = events;
         events.iter_mut().for_each(LoggedEvent::check_schema);
@@ -384,7 +412,15 @@ fn apply_batch(
             });
         }
         let before = applied_before.contains(&event.envelope.event_id);
-        match apply_one(tx, consumer, handler, &event.envelope, &event.schema, before, now) {
+        match apply_one(
+            tx,
+            consumer,
+            handler,
+            &event.envelope,
+            &event.schema,
+            before,
+            now,
+        ) {
             Ok(()) => {}
             Err(ApplyError::Db(e)) => return Err(BatchError::Db(e)),
             Err(ApplyError::Failed(failure)) => {
@@ -464,7 +500,15 @@ pub(crate) fn replay(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), String> {
     let before = already_applied(tx, consumer, envelope.event_id).map_err(|e| e.to_string())?;
-    match apply_one(tx, consumer, handler, envelope, &SchemaCheck::NotYet, before, now) {
+    match apply_one(
+        tx,
+        consumer,
+        handler,
+        envelope,
+        &SchemaCheck::NotYet,
+        before,
+        now,
+    ) {
         Ok(()) => Ok(()),
         Err(ApplyError::Db(e)) => Err(e.to_string()),
         Err(ApplyError::Failed(f)) => Err(f.message().to_owned()),
@@ -479,7 +523,10 @@ fn applied_among(
     consumer: &str,
     events: &[LoggedEvent],
 ) -> rusqlite::Result<std::collections::HashSet<Uuid>> {
-    let ids = events.iter().filter(|e| e.defect.is_none()).map(|e| e.envelope.event_id);
+    let ids = events
+        .iter()
+        .filter(|e| e.defect.is_none())
+        .map(|e| e.envelope.event_id);
     let (Some(low), Some(high)) = (ids.clone().min(), ids.max()) else {
         return Ok(Default::default());
     };
