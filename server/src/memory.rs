@@ -2,13 +2,14 @@
 //! allocator; glibc keeps freed memory in per-thread arenas rather than returning it, so a
 //! server that once reshuffled a million tasks would stay that size.
 
-/// Caps glibc's allocator at a few arenas. It makes one per thread that meets contention,
-/// up to eight per core, and each keeps its own free memory. Call before threads start.
+/// Caps glibc's allocator at four arenas. It makes one per thread that meets contention,
+/// up to eight per core, and each keeps its own free memory; two made reads wait on the
+/// arena locks (~10 % fewer pages served). Call before threads start.
 pub fn limit_arenas() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only sets a tuning parameter of the allocator.
     unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, 2);
+        libc::mallopt(libc::M_ARENA_MAX, 4);
     }
 }
 

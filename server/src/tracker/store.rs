@@ -200,8 +200,8 @@ fn task_from_row(row: &Row<'_>) -> rusqlite::Result<Task> {
             id: row.get(5)?,
             username: row.get(6)?,
         },
-        created_at: row.get(7)?,
-        completed_at: row.get(8)?,
+        created_at: crate::db::timestamp(row, 7)?,
+        completed_at: crate::db::optional_timestamp(row, 8)?,
     })
 }
 
