@@ -31,7 +31,7 @@ use ates_shared::Role;
 use ates_shared::api::{CreateUser, NewTask};
 use common::{
     ADMIN_PASSWORD, Deployment, ProcessSize, caught_up, create_workers, embedded, env_or, login,
-    percentile, process_size, split, steady_load, wait_healthy,
+    percentile, process_size, ready_with_workers, split, steady_load, wait_healthy,
 };
 use serde_json::json;
 use std::path::Path;
@@ -573,23 +573,7 @@ async fn split_lag(table: &mut Table, dir: &Path, lag_seconds: usize) {
     let namespace = format!("ates-bench-{}", uuid::Uuid::now_v7().simple());
     let d = split(dir, &namespace);
     let client = reqwest::Client::new();
-    wait_healthy(&client, &d.base).await;
-    let admin = login(&client, &d.base, "admin", ADMIN_PASSWORD).await;
-    create_workers(&client, &d.base, &admin, 5).await;
-    // The tracker learns of the workers through the broker.
-    loop {
-        let reply = client
-            .post(format!("{}/api/v1/tasks", d.base))
-            .bearer_auth(&admin)
-            .json(&json!({"title": "warm-up"}))
-            .send()
-            .await
-            .unwrap();
-        if reply.status().is_success() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let admin = ready_with_workers(&client, &d).await;
     let (_, lags) = steady_load(&client, &d, &admin, 500, lag_seconds).await;
     table.absolute(
         "lag commit -> applied, 1k events/s, split (RabbitMQ), p50",

@@ -16,8 +16,8 @@
 mod common;
 
 use common::{
-    ADMIN_PASSWORD, Deployment, create_workers, delete_queues, embedded, env_or, login, one,
-    percentile, settled, split, steady_load, wait_healthy,
+    Deployment, delete_queues, embedded, env_or, one, percentile, ready_with_workers, settled,
+    split, steady_load,
 };
 use serde_json::json;
 use std::time::Duration;
@@ -35,23 +35,7 @@ struct Figures {
 
 async fn measure(d: Deployment, rate: usize, seconds: usize, open: usize) -> Figures {
     let client = reqwest::Client::new();
-    wait_healthy(&client, &d.base).await;
-    let admin = login(&client, &d.base, "admin", ADMIN_PASSWORD).await;
-    create_workers(&client, &d.base, &admin, 5).await;
-    // Wait until the tracker knows the workers (through the broker in split mode).
-    loop {
-        let reply = client
-            .post(format!("{}/api/v1/tasks", d.base))
-            .bearer_auth(&admin)
-            .json(&json!({"title": "warm-up"}))
-            .send()
-            .await
-            .unwrap();
-        if reply.status().is_success() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let admin = ready_with_workers(&client, &d).await;
     settled(&d, Duration::from_secs(60)).await;
 
     // 1. Steady load: one request every 1/rate s, each on its own task.

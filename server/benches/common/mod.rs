@@ -319,6 +319,27 @@ pub async fn create_workers(client: &reqwest::Client, base: &str, admin: &str, c
     }
 }
 
+/// Waits for a deployment to answer, logs the admin in, creates five workers and waits until
+/// the tracker knows them (through the broker in split mode). Returns the admin's token.
+pub async fn ready_with_workers(client: &reqwest::Client, d: &Deployment) -> String {
+    wait_healthy(client, &d.base).await;
+    let admin = login(client, &d.base, "admin", ADMIN_PASSWORD).await;
+    create_workers(client, &d.base, &admin, 5).await;
+    loop {
+        let reply = client
+            .post(format!("{}/api/v1/tasks", d.base))
+            .bearer_auth(&admin)
+            .json(&json!({"title": "warm-up"}))
+            .send()
+            .await
+            .unwrap();
+        if reply.status().is_success() {
+            return admin;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// Memory and threads of a process, from `/proc`.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ProcessSize {
