@@ -13,7 +13,7 @@ use clap::Parser;
 use std::sync::Arc;
 
 fn main() -> anyhow::Result<()> {
-    ates_server::memory::limit_arenas();
+    ates_server::memory::tune_allocator();
     // Blocking work is bounded where it starts (8 reads per database, 4 password checks);
     // this caps the pool itself, so no burst of requests can grow the thread count.
     tokio::runtime::Builder::new_multi_thread()

@@ -2,7 +2,7 @@
 //! log; money per day, balances and rewards from accounting's log (its `TransactionApplied`
 //! facts, never re-decided here).
 
-use crate::db::Tx;
+use crate::db::{Day, Tx};
 use crate::events::tables::EVENT_TABLES;
 use ates_shared::api::ExpensiveTask;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -83,7 +83,7 @@ pub fn record_movement(
         "INSERT INTO user_days (date, user_id, net_cents) VALUES (?1, ?2, ?3)
          ON CONFLICT (date, user_id) DO UPDATE SET net_cents = net_cents + excluded.net_cents",
     )?
-    .execute(params![date, user_id, amount_cents])?;
+    .execute(params![Day(date), user_id, amount_cents])?;
     tx.prepare_cached(
         "INSERT INTO balances (user_id, balance_cents) VALUES (?1, ?2)
          ON CONFLICT (user_id) DO UPDATE SET balance_cents = balance_cents + excluded.balance_cents",
@@ -94,7 +94,7 @@ pub fn record_movement(
             "INSERT INTO company_days (date, earnings_cents) VALUES (?1, ?2)
              ON CONFLICT (date) DO UPDATE SET earnings_cents = earnings_cents + excluded.earnings_cents",
         )?
-        .execute(params![date, company_cents])?;
+        .execute(params![Day(date), company_cents])?;
     }
     Ok(())
 }

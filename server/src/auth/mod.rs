@@ -64,7 +64,7 @@ impl Auth {
         password: String,
         client: IpAddr,
     ) -> Result<LoginResponse> {
-        self.guard.admit(&username, client)?;
+        self.guard.admit_or_hold(&username, client).await?;
         let found = self
             .db
             .read(move |conn| store::by_username(conn, &username).map_err(DbError::from))

@@ -1,14 +1,15 @@
 //! Passwords are kept only as Argon2id hashes (PHC strings). Hashing is slow on purpose:
 //! callers run it on the password threads (`login_guard`).
 //!
-//! Each hash or check needs `memory_kib` of working memory (19 MiB by default). It is
-//! allocated once per thread and reused: allocating it per call left the allocator holding
-//! on to a new 19 MiB after almost every login (RSS grew to 1.2 GB in a 300-login flood
-//! and kept growing with ordinary logins).
+//! Each hash or check needs `memory_kib` of working memory (19 MiB by default), allocated
+//! for the call and freed after it. The server fixes the C allocator's threshold for
+//! mapping blocks of their own (`memory::tune_allocator`), so such a block goes back to
+//! the system when freed. Before, glibc's moving threshold kept them in its arenas (RSS
+//! grew to 1.2 GB in a 300-login flood), and then each password thread kept its own 19 MiB
+//! for good (76 MiB of a server at rest).
 
 use argon2::password_hash::phc::{Ident, Output, ParamsString, PasswordHash, Salt};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
-use std::cell::RefCell;
 
 /// Argon2 cost settings. Production uses the crate's recommended defaults; tests use
 /// the cheapest allowed ones.
@@ -29,18 +30,7 @@ impl HashCost {
     };
 }
 
-thread_local! {
-    /// This thread's Argon2 working memory, kept between calls.
-    static MEMORY: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
-}
-
-/// Gives this thread's kept memory back (for a thread that hashed once and is not a
-/// password thread, e.g. the one that made the dummy hash at start).
-pub fn forget_memory() {
-    MEMORY.with(|memory| *memory.borrow_mut() = Vec::new());
-}
-
-/// Runs Argon2 for `password` and `salt` into `out`, with this thread's kept memory.
+/// Runs Argon2 for `password` and `salt` into `out`, in working memory of its own.
 fn argon2_into(
     argon: &Argon2<'_>,
     params: &Params,
@@ -48,14 +38,8 @@ fn argon2_into(
     salt: &[u8],
     out: &mut [u8],
 ) -> argon2::Result<()> {
-    MEMORY.with(|memory| {
-        let mut memory = memory.borrow_mut();
-        let blocks = params.block_count();
-        if memory.len() < blocks {
-            *memory = vec![Block::default(); blocks];
-        }
-        argon.hash_password_into_with_memory(password, salt, out, &mut memory[..blocks])
-    })
+    let mut memory = vec![Block::default(); params.block_count()];
+    argon.hash_password_into_with_memory(password, salt, out, &mut memory)
 }
 
 pub fn hash(password: &str, cost: HashCost) -> anyhow::Result<String> {

@@ -11,7 +11,7 @@ use super::outbox::{LoggedEvent, SchemaCheck};
 use super::schema;
 use super::transport::EventLog;
 use crate::clock::SharedClock;
-use crate::db::{Db, DbError, Tx};
+use crate::db::{Db, DbError, Stamp, Tx};
 use ates_shared::events::Envelope;
 use rusqlite::{OptionalExtension, params};
 use std::sync::Arc;
@@ -52,8 +52,11 @@ impl Default for RetryPolicy {
 
 /// Events fetched and applied per transaction. Large, because a batch's cost is mostly
 /// per page it dirties, not per row: a thousand fee rows over a thousand workers dirty
-/// about as many index pages as four thousand do.
-const BATCH: usize = 4000;
+/// about as many index pages as four thousand do, and each commit waits for its fsync.
+/// Not larger, because a batch and the one fetched behind it are in memory (~1 KB an
+/// event) for each busy consumer. 100k fee rows settled in 3.1 s with 4000, 2.3-2.6 s
+/// with 16000.
+const BATCH: usize = 8000;
 /// Batches up to this size are checked against their schemas in place.
 const SMALL_BATCH: usize = 16;
 /// Consumers poll this often even without a wake-up (events written by another process).
@@ -487,7 +490,7 @@ fn apply_one(
     })
     .map_err(|e| ApplyError::Failed(Failure::Transient(format!("{e:#}"))))?;
     tx.prepare_cached("INSERT INTO inbox (consumer, event_id, applied_at) VALUES (?1, ?2, ?3)")?
-        .execute(params![consumer, envelope.event_id, now])?;
+        .execute(params![consumer, envelope.event_id, Stamp(now)])?;
     Ok(())
 }
 

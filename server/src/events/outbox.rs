@@ -2,7 +2,7 @@
 //! the same transaction as the change they describe.
 
 use super::schema;
-use crate::db::{DbError, Tx};
+use crate::db::{DbError, Stamp, Tx};
 use crate::error::Result;
 use anyhow::Context as _;
 use ates_shared::events::{Envelope, EventPayload};
@@ -67,7 +67,7 @@ impl LoggedEvent {
                 event_id: row.get(1).map_err(|e| field("event_id", e))?,
                 event_name: row.get(2).map_err(|e| field("event_name", e))?,
                 event_version: row.get(3).map_err(|e| field("event_version", e))?,
-                event_time: row.get(4).map_err(|e| field("event_time", e))?,
+                event_time: crate::db::timestamp(row, 4).map_err(|e| field("event_time", e))?,
                 producer: row.get(5).map_err(|e| field("producer", e))?,
                 data: row.get(6).map_err(|e| field("data", e))?,
             })
@@ -122,7 +122,7 @@ impl Outbox {
             envelope.event_id,
             envelope.event_name,
             envelope.event_version,
-            envelope.event_time,
+            Stamp(envelope.event_time),
             envelope.producer,
             envelope.data,
         ])?;

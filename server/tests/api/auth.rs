@@ -275,6 +275,7 @@ async fn logins_are_throttled_per_username_and_per_address() {
             config.login_limits = LoginLimits {
                 per_username_per_minute: 4,
                 per_address_per_minute: 12,
+                refusal_delay: std::time::Duration::from_millis(300),
                 ..LoginLimits::DEFAULT
             };
         },
@@ -285,9 +286,12 @@ async fn logins_are_throttled_per_username_and_per_address() {
         let reply = try_login(&app, "ann", "wrong-password").await;
         assert_eq!(reply.status(), StatusCode::UNAUTHORIZED);
     }
-    // Ann's name is spent (1 good + 3 bad): even the right password waits now.
+    // Ann's name is spent (1 good + 3 bad): even the right password waits now, and the
+    // refusal itself is held back, so a flood gets one answer per connection and delay.
+    let asked = std::time::Instant::now();
     let reply = try_login(&app, "ann", PASSWORD).await;
     assert_eq!(reply.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(asked.elapsed() >= std::time::Duration::from_millis(300));
     let wait: u64 = reply.headers()["retry-after"]
         .to_str()
         .unwrap()

@@ -11,6 +11,7 @@ pub mod accounting;
 pub mod auth;
 mod envelope;
 pub mod schemas;
+mod time;
 pub mod tracker;
 
 pub use envelope::{Envelope, EventPayload};

@@ -11,6 +11,7 @@ use uuid::Uuid;
 pub struct TaskCreatedV1 {
     pub task_id: Uuid,
     pub title: String,
+    #[serde(deserialize_with = "super::time::deserialize")]
     pub created_at: DateTime<Utc>,
 }
 
@@ -21,6 +22,7 @@ pub struct TaskCreated {
     pub title: String,
     pub jira_id: Option<String>,
     pub description: String,
+    #[serde(deserialize_with = "super::time::deserialize")]
     pub created_at: DateTime<Utc>,
 }
 
@@ -30,6 +32,7 @@ pub struct TaskCreated {
 pub struct TaskAssigned {
     pub task_id: Uuid,
     pub assignee_id: Uuid,
+    #[serde(deserialize_with = "super::time::deserialize")]
     pub assigned_at: DateTime<Utc>,
 }
 
@@ -38,6 +41,7 @@ pub struct TaskAssigned {
 pub struct TaskCompleted {
     pub task_id: Uuid,
     pub assignee_id: Uuid,
+    #[serde(deserialize_with = "super::time::deserialize")]
     pub completed_at: DateTime<Utc>,
 }
 

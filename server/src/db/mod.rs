@@ -8,13 +8,15 @@
 //! a change that is not durable. Reads use a small pool of read-only connections on
 //! tokio's blocking threads. Neither ever runs on the async runtime's worker threads.
 
-use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 use rusqlite_migration::Migrations;
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, mpsc};
 use tokio::sync::{oneshot, watch};
+
+mod time;
+pub use time::{Day, Stamp, optional_timestamp, timestamp};
 
 /// How many queued write jobs may share one transaction.
 const MAX_JOBS_PER_COMMIT: usize = 256;
@@ -314,31 +316,6 @@ impl Db {
     }
 }
 
-/// A time column as rusqlite writes `DateTime<Utc>` (`2026-11-25 05:30:00.123+00:00`),
-/// read with chrono's RFC 3339 parser. rusqlite's own reading tries strftime patterns in
-/// turn, which was a tenth of the cost of serving a page of tasks.
-pub fn timestamp(row: &rusqlite::Row<'_>, index: usize) -> rusqlite::Result<DateTime<Utc>> {
-    match row
-        .get_ref(index)?
-        .as_str()
-        .map(str::parse::<DateTime<Utc>>)
-    {
-        Ok(Ok(time)) => Ok(time),
-        _ => row.get(index),
-    }
-}
-
-/// [`timestamp`] of a column that may be NULL.
-pub fn optional_timestamp(
-    row: &rusqlite::Row<'_>,
-    index: usize,
-) -> rusqlite::Result<Option<DateTime<Utc>>> {
-    if row.get_ref(index)? == rusqlite::types::ValueRef::Null {
-        return Ok(None);
-    }
-    timestamp(row, index).map(Some)
-}
-
 fn open_connection(path: &Path) -> Result<Connection, DbError> {
     let conn = Connection::open(path)?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
@@ -563,39 +540,6 @@ fn copy_error(e: &rusqlite::Error) -> rusqlite::Error {
 mod tests {
     use super::*;
 
-    #[test]
-    fn timestamps_read_fast_are_the_timestamps_rusqlite_wrote() {
-        let conn = Connection::open_in_memory().unwrap();
-        conn.execute_batch("CREATE TABLE t (at TEXT, maybe TEXT)")
-            .unwrap();
-        let times = [
-            "2026-11-25T05:30:00.123456789Z"
-                .parse::<DateTime<Utc>>()
-                .unwrap(),
-            "2026-01-01T00:00:00Z".parse().unwrap(),
-            "1999-12-31T23:59:59.5Z".parse().unwrap(),
-        ];
-        for at in times {
-            conn.execute("INSERT INTO t VALUES (?1, NULL)", [at])
-                .unwrap();
-        }
-        let read: Vec<(DateTime<Utc>, Option<DateTime<Utc>>)> = conn
-            .prepare("SELECT at, maybe FROM t")
-            .unwrap()
-            .query_map([], |r| Ok((timestamp(r, 0)?, optional_timestamp(r, 1)?)))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
-        assert_eq!(read, times.map(|t| (t, None)).to_vec());
-        // Another way of writing a time still reads, through rusqlite's own parser.
-        let other: DateTime<Utc> = conn
-            .query_row("SELECT '2026-11-25 05:30:00'", [], |r| timestamp(r, 0))
-            .unwrap();
-        assert_eq!(
-            other,
-            "2026-11-25T05:30:00Z".parse::<DateTime<Utc>>().unwrap()
-        );
-    }
     use rusqlite_migration::M;
 
     fn test_db(dir: &Path) -> Db {
