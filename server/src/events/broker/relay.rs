@@ -5,24 +5,36 @@
 //! instead of mistaking its events for duplicates. A consumer that misses events asks for
 //! them by name: they are sent again to its queue alone, from the outbox, without moving
 //! the relay's own position.
+//!
+//! Batches are pipelined: the next one is published while the broker confirms those before
+//! it (a confirm of a persistent message waits for the broker's disk), and the position
+//! moves, in order, as confirms come. After a failure the session starts over from the
+//! confirmed position, so events may be sent twice, never skipped; inboxes drop the
+//! duplicates.
 
 use super::wire::{COLUMNS, WireEvent};
 use super::{Broker, connect, declare_topology};
 use crate::db::{Db, DbError};
 use anyhow::Context as _;
+use futures_util::stream::FuturesOrdered;
 use futures_util::{FutureExt as _, StreamExt as _};
 use lapin::options::{
     BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, ConfirmSelectOptions,
 };
 use lapin::types::{AMQPValue, FieldTable};
-use lapin::{BasicProperties, Channel};
+use lapin::{BasicProperties, Channel, PublisherConfirm};
 use rusqlite::params;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use tokio::sync::watch;
 
-/// Messages published before waiting for the broker's confirms.
+/// Messages read from the outbox and published at a time.
 const BATCH: usize = 2000;
+/// Messages published and not yet confirmed, at most. Waiting for each batch's confirm
+/// before publishing the next kept every event that arrived meanwhile waiting too: the
+/// lag p99 over RabbitMQ was ~80 ms at 1k events/s. A bound in messages, not batches: at
+/// that rate a batch is one or two events, and the broker confirms every few tens of ms.
+const UNCONFIRMED: usize = 4 * BATCH;
 const IDLE_POLL: Duration = Duration::from_millis(500);
 /// How long the broker may take to confirm a batch (e.g. while a resource alarm blocks
 /// publishers) before the session starts over.
@@ -87,6 +99,11 @@ async fn session(broker: &Broker, db: &Db, mut stop: watch::Receiver<bool>) -> a
         .await?;
     let mut commits = db.commits();
     tracing::info!(%producer, "relay connected to the broker");
+    // Published batches awaiting their confirms, oldest first; each yields its last seq
+    // and its size.
+    let mut confirming = FuturesOrdered::new();
+    let mut unconfirmed = 0;
+    let mut published = position(db).await?;
     loop {
         if *stop.borrow() {
             let _ = connection.close(200, "shutting down".into()).await;
@@ -97,25 +114,42 @@ async fn session(broker: &Broker, db: &Db, mut stop: watch::Receiver<bool>) -> a
             resend(&channel, db, &identity, &request.data).await?;
             request.ack(BasicAckOptions::default()).await?;
         }
-        let position = position(db).await?;
-        let batch = read_outbox(db, &identity, position, i64::MAX).await?;
-        let Some(last) = batch.last().map(|e| e.seq) else {
-            tokio::select! {
-                _ = commits.changed() => {}
-                _ = stop.changed() => {}
-                _ = tokio::time::sleep(IDLE_POLL) => {}
-                request = control.next() => {
-                    let request = request.context("the control queue closed")??;
-                    resend(&channel, db, &identity, &request.data).await?;
-                    request.ack(BasicAckOptions::default()).await?;
-                }
+        if unconfirmed < UNCONFIRMED {
+            let batch = read_outbox(db, &identity, published, i64::MAX).await?;
+            if let Some(last) = batch.last().map(|e| e.seq) {
+                let (confirms, size) = (
+                    send(&channel, &broker.events_exchange(), None, &batch).await?,
+                    batch.len(),
+                );
+                confirming
+                    .push_back(confirmed(confirms).map(move |done| done.map(|()| (last, size))));
+                unconfirmed += size;
+                published = last;
+                metrics::counter!("ates_relay_published_total", "producer" => producer.clone())
+                    .increment(batch.len() as u64);
+                continue;
             }
-            continue;
-        };
-        publish(&channel, &broker.events_exchange(), None, &batch).await?;
-        advance(db, last).await?;
-        metrics::counter!("ates_relay_published_total", "producer" => producer.clone())
-            .increment(batch.len() as u64);
+        }
+        tokio::select! {
+            Some(done) = confirming.next() => {
+                // Batches confirmed together move the position once.
+                let (mut last, size) = done?;
+                unconfirmed -= size;
+                while let Some(Some(done)) = confirming.next().now_or_never() {
+                    let (later, size) = done?;
+                    (last, unconfirmed) = (later, unconfirmed - size);
+                }
+                advance(db, last).await?;
+            }
+            _ = commits.changed(), if unconfirmed < UNCONFIRMED => {}
+            _ = stop.changed() => {}
+            _ = tokio::time::sleep(IDLE_POLL) => {}
+            request = control.next() => {
+                let request = request.context("the control queue closed")??;
+                resend(&channel, db, &identity, &request.data).await?;
+                request.ack(BasicAckOptions::default()).await?;
+            }
+        }
     }
 }
 
@@ -156,6 +190,16 @@ async fn publish(
     queue: Option<&str>,
     batch: &[WireEvent],
 ) -> anyhow::Result<()> {
+    confirmed(send(channel, exchange, queue, batch).await?).await
+}
+
+/// Publishes `batch` as [`publish`] does, without waiting for the confirms it returns.
+async fn send(
+    channel: &Channel,
+    exchange: &str,
+    queue: Option<&str>,
+    batch: &[WireEvent],
+) -> anyhow::Result<Vec<PublisherConfirm>> {
     let mut confirms = Vec::with_capacity(batch.len());
     for event in batch {
         let mut headers = FieldTable::default();
@@ -179,6 +223,11 @@ async fn publish(
             .await?;
         confirms.push(confirm);
     }
+    Ok(confirms)
+}
+
+/// Waits for a batch's confirms: every message acknowledged, none returned.
+async fn confirmed(confirms: Vec<PublisherConfirm>) -> anyhow::Result<()> {
     let confirmed = tokio::time::timeout(CONFIRM_TIMEOUT, futures_util::future::join_all(confirms))
         .await
         .context("the broker did not confirm in time")?;
