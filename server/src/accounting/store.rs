@@ -93,6 +93,10 @@ pub fn migrations() -> Migrations<'static> {
     ])
 }
 
+/// The version of the schema once [`KEYED_TABLES`] ran (rusqlite_migration counts from 1).
+#[cfg(test)]
+pub(crate) const KEYED_TABLES_VERSION: usize = 6;
+
 const KEYED_TABLES: &str = "
 CREATE TABLE ledger_keyed (
     id           BLOB    PRIMARY KEY,

@@ -314,3 +314,57 @@ async fn closing_a_day_first_closes_every_open_day_before_it() {
         .unwrap();
     assert!(again.is_empty());
 }
+
+#[test]
+fn books_written_before_the_tables_were_keyed_keep_every_row() {
+    let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+    let migrations = store::migrations();
+    // The last migration keys the ledger, prices and balances by their ids.
+    let before = store::KEYED_TABLES_VERSION - 1;
+    migrations.to_version(&mut conn, before).unwrap();
+    let (user, task, row) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+    conn.execute_batch("BEGIN").unwrap();
+    conn.execute(
+        "INSERT INTO tasks (id, title, jira_id, fee_cents, reward_cents) VALUES (?1, 't', NULL, 1500, 3000)",
+        [task],
+    )
+    .unwrap();
+    conn.execute(
+        "INSERT INTO ledger (id, user_id, task_id, kind, amount_cents, billing_date, at, event_id)
+         VALUES (?1, ?2, ?3, 'fee', -1500, '2026-05-01', '2026-05-01 10:00:00+00:00', NULL)",
+        rusqlite::params![row, user, task],
+    )
+    .unwrap();
+    conn.execute(
+        "INSERT INTO accounts (user_id, balance_cents) VALUES (?1, -1500)",
+        [user],
+    )
+    .unwrap();
+    conn.execute_batch("COMMIT").unwrap();
+
+    migrations.to_latest(&mut conn).unwrap();
+    for table in ["ledger", "tasks", "accounts"] {
+        let sql: String = conn
+            .query_row(
+                "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = ?1",
+                [table],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert!(sql.contains("WITHOUT ROWID"), "{sql}");
+    }
+    let indexes: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'ledger' AND name LIKE 'ledger_by_%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(indexes, 3);
+    assert_eq!(store::balance(&conn, user).unwrap(), -1500);
+    let entries = store::entries(&conn, user, None, None, 10).unwrap();
+    assert_eq!(entries.len(), 1);
+    assert_eq!((entries[0].id, entries[0].amount_cents), (row, -1500));
+    assert_eq!(entries[0].task.as_ref().map(|t| t.id), Some(task));
+    assert_eq!(store::task_ledger(&conn, task).unwrap().len(), 1);
+}
