@@ -3,8 +3,8 @@
 //! - A **relay** per producing context publishes its outbox in order to the durable topic
 //!   exchange `<namespace>.events` (routing key: the producer), persistent and mandatory, with
 //!   publisher confirms; it moves its position (`relay_positions`, in the producer's own
-//!   database) only after the broker confirmed every message of a batch, so an unconfirmed
-//!   or returned message is sent again. Each message carries the producer's sequence number.
+//!   database) only after the broker confirmed every message of a batch (and at most every
+//!   100 ms), so an unconfirmed or returned message is sent again. Each message carries the producer's sequence number.
 //! - An **inbox** per service takes its durable queue `ates.<service>` (single active
 //!   consumer, so one process at a time reads it in order) and writes what arrives into
 //!   `received`, contiguous per source: a duplicate (sequence number already held) is

@@ -36,6 +36,11 @@ const BATCH: usize = 2000;
 /// that rate a batch is one or two events, and the broker confirms every few tens of ms.
 const UNCONFIRMED: usize = 4 * BATCH;
 const IDLE_POLL: Duration = Duration::from_millis(500);
+/// The stored position moves at most this often (and when the relay has nothing to
+/// publish): each move is a commit on the producer's writer, which the relay waited for
+/// before publishing again, once per confirmed batch. A position left behind costs only
+/// duplicates after a restart, which inboxes drop.
+const ADVANCE_EVERY: Duration = Duration::from_millis(100);
 /// How long the broker may take to confirm a batch (e.g. while a resource alarm blocks
 /// publishers) before the session starts over.
 const CONFIRM_TIMEOUT: Duration = Duration::from_secs(30);
@@ -104,8 +109,14 @@ async fn session(broker: &Broker, db: &Db, mut stop: watch::Receiver<bool>) -> a
     let mut confirming = FuturesOrdered::new();
     let mut unconfirmed = 0;
     let mut published = position(db).await?;
+    // Confirmed up to here; stored up to `stored`, last stored at `advanced`.
+    let (mut confirmed_upto, mut stored, mut advanced) =
+        (published, published, std::time::Instant::now());
     loop {
         if *stop.borrow() {
+            if confirmed_upto > stored {
+                advance(db, confirmed_upto).await?;
+            }
             let _ = connection.close(200, "shutting down".into()).await;
             return Ok(());
         }
@@ -139,10 +150,18 @@ async fn session(broker: &Broker, db: &Db, mut stop: watch::Receiver<bool>) -> a
                     let (later, size) = done?;
                     (last, unconfirmed) = (later, unconfirmed - size);
                 }
-                advance(db, last).await?;
+                confirmed_upto = last;
+                if advanced.elapsed() >= ADVANCE_EVERY {
+                    advance(db, confirmed_upto).await?;
+                    (stored, advanced) = (confirmed_upto, std::time::Instant::now());
+                }
             }
             _ = commits.changed(), if unconfirmed < UNCONFIRMED => {}
             _ = stop.changed() => {}
+            _ = tokio::time::sleep(ADVANCE_EVERY), if confirmed_upto > stored => {
+                advance(db, confirmed_upto).await?;
+                (stored, advanced) = (confirmed_upto, std::time::Instant::now());
+            }
             _ = tokio::time::sleep(IDLE_POLL) => {}
             request = control.next() => {
                 let request = request.context("the control queue closed")??;
