@@ -109,14 +109,10 @@ async fn session(broker: &Broker, db: &Db, mut stop: watch::Receiver<bool>) -> a
     let mut confirming = FuturesOrdered::new();
     let mut unconfirmed = 0;
     let mut published = position(db).await?;
-    // Confirmed up to here; stored up to `stored`, last stored at `advanced`.
-    let (mut confirmed_upto, mut stored, mut advanced) =
-        (published, published, std::time::Instant::now());
+    let mut progress = Position::at(published);
     loop {
         if *stop.borrow() {
-            if confirmed_upto > stored {
-                advance(db, confirmed_upto).await?;
-            }
+            progress.store(db).await?;
             let _ = connection.close(200, "shutting down".into()).await;
             return Ok(());
         }
@@ -128,16 +124,14 @@ async fn session(broker: &Broker, db: &Db, mut stop: watch::Receiver<bool>) -> a
         if unconfirmed < UNCONFIRMED {
             let batch = read_outbox(db, &identity, published, i64::MAX).await?;
             if let Some(last) = batch.last().map(|e| e.seq) {
-                let (confirms, size) = (
-                    send(&channel, &broker.events_exchange(), None, &batch).await?,
-                    batch.len(),
-                );
+                let size = batch.len();
+                let confirms = send(&channel, &broker.events_exchange(), None, &batch).await?;
                 confirming
                     .push_back(confirmed(confirms).map(move |done| done.map(|()| (last, size))));
                 unconfirmed += size;
                 published = last;
                 metrics::counter!("ates_relay_published_total", "producer" => producer.clone())
-                    .increment(batch.len() as u64);
+                    .increment(size as u64);
                 continue;
             }
         }
@@ -150,17 +144,15 @@ async fn session(broker: &Broker, db: &Db, mut stop: watch::Receiver<bool>) -> a
                     let (later, size) = done?;
                     (last, unconfirmed) = (later, unconfirmed - size);
                 }
-                confirmed_upto = last;
-                if advanced.elapsed() >= ADVANCE_EVERY {
-                    advance(db, confirmed_upto).await?;
-                    (stored, advanced) = (confirmed_upto, std::time::Instant::now());
+                progress.confirmed = last;
+                if progress.stored_at.elapsed() >= ADVANCE_EVERY {
+                    progress.store(db).await?;
                 }
             }
             _ = commits.changed(), if unconfirmed < UNCONFIRMED => {}
             _ = stop.changed() => {}
-            _ = tokio::time::sleep(ADVANCE_EVERY), if confirmed_upto > stored => {
-                advance(db, confirmed_upto).await?;
-                (stored, advanced) = (confirmed_upto, std::time::Instant::now());
+            _ = tokio::time::sleep(ADVANCE_EVERY), if progress.behind() => {
+                progress.store(db).await?;
             }
             _ = tokio::time::sleep(IDLE_POLL) => {}
             request = control.next() => {
@@ -169,6 +161,37 @@ async fn session(broker: &Broker, db: &Db, mut stop: watch::Receiver<bool>) -> a
                 request.ack(BasicAckOptions::default()).await?;
             }
         }
+    }
+}
+
+/// How far the broker confirmed this producer's events, and how far that is stored.
+struct Position {
+    confirmed: i64,
+    stored: i64,
+    stored_at: std::time::Instant,
+}
+
+impl Position {
+    fn at(stored: i64) -> Position {
+        Position {
+            confirmed: stored,
+            stored,
+            stored_at: std::time::Instant::now(),
+        }
+    }
+
+    /// Whether confirmed events are not stored as such yet.
+    fn behind(&self) -> bool {
+        self.confirmed > self.stored
+    }
+
+    /// Stores the confirmed position, if it moved.
+    async fn store(&mut self, db: &Db) -> Result<(), DbError> {
+        if self.behind() {
+            advance(db, self.confirmed).await?;
+            (self.stored, self.stored_at) = (self.confirmed, std::time::Instant::now());
+        }
+        Ok(())
     }
 }
 
