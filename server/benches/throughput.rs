@@ -152,8 +152,20 @@ async fn reshuffle(tasks: usize, users: usize) -> anyhow::Result<()> {
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let mut consumers = JoinSet::new();
     events.spawn(&mut consumers, &stopped);
+    // When each consumer caught up: the last one sets the settled time, and the order
+    // shows which context holds the others up.
+    let mut caught_up_at = std::collections::BTreeMap::new();
     loop {
         let status = events.status().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        for c in &status.consumers {
+            if c.lag > 0 {
+                caught_up_at.remove(&c.consumer);
+            } else {
+                caught_up_at
+                    .entry(c.consumer.clone())
+                    .or_insert_with(|| started.elapsed());
+            }
+        }
         if status.caught_up {
             break;
         }
@@ -180,6 +192,11 @@ async fn reshuffle(tasks: usize, users: usize) -> anyhow::Result<()> {
         events.consumers().len(),
         secs(caught_up)
     );
+    let mut order: Vec<_> = caught_up_at.into_iter().collect();
+    order.sort_by_key(|(_, at)| *at);
+    for (consumer, at) in order {
+        println!("  {consumer} caught up at {}", secs(at));
+    }
     println!(
         "accounting: {new_rows} fee rows (+ balances, TransactionApplied events) applied in {} after the reshuffle = {:.0} rows/s",
         secs(applying),

@@ -6,6 +6,7 @@ pub mod api;
 pub mod events;
 pub mod money;
 pub mod role;
+pub mod time;
 
 pub use money::Cents;
 pub use role::Role;

@@ -141,7 +141,7 @@ impl Auth {
 
     pub async fn get_user(&self, id: Uuid) -> Result<User> {
         self.db
-            .read(move |conn| store::by_id(conn, id).map_err(DbError::from))
+            .read_inline(move |conn| store::by_id(conn, id).map_err(DbError::from))
             .await?
             .ok_or_else(|| Error::NotFound(format!("no user with id {id}")))
     }

@@ -3,7 +3,8 @@
 //! format strings: rusqlite formats with `%F %T%.f%:z`, parsing that pattern on every call,
 //! and applying a fee row spent 7 % of its time there.
 
-use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
+use ates_shared::time::{push_date, push_date_time};
+use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::types::{ToSql, ToSqlOutput, Value};
 
 /// A time column as rusqlite writes `DateTime<Utc>` (`2026-11-25 05:30:00.123+00:00`),
@@ -38,36 +39,10 @@ pub struct Stamp(pub DateTime<Utc>);
 
 impl ToSql for Stamp {
     fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-        let t = self.0;
-        if !(0..=9999).contains(&t.year()) {
-            return self.0.to_sql();
-        }
         let mut text = String::with_capacity(35);
-        push_date(&mut text, t.date_naive());
-        text.push(' ');
-        push_digits(&mut text, t.hour(), 2);
-        text.push(':');
-        push_digits(&mut text, t.minute(), 2);
-        text.push(':');
-        // A leap second is nanoseconds past 1e9 in chrono: `%.f` prints those as the
-        // digits they are; leave that rarity to chrono.
-        let nanos = t.nanosecond();
-        if nanos >= 1_000_000_000 {
+        if !push_date_time(&mut text, self.0, ' ', "+00:00") {
             return self.0.to_sql();
         }
-        push_digits(&mut text, t.second(), 2);
-        // `%.f`: nothing for whole seconds, else 3, 6 or 9 digits, the fewest that are exact.
-        if nanos != 0 {
-            text.push('.');
-            if nanos.is_multiple_of(1_000_000) {
-                push_digits(&mut text, nanos / 1_000_000, 3);
-            } else if nanos.is_multiple_of(1_000) {
-                push_digits(&mut text, nanos / 1_000, 6);
-            } else {
-                push_digits(&mut text, nanos, 9);
-            }
-        }
-        text.push_str("+00:00");
         Ok(ToSqlOutput::Owned(Value::Text(text)))
     }
 }
@@ -78,29 +53,11 @@ pub struct Day(pub NaiveDate);
 
 impl ToSql for Day {
     fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-        if !(0..=9999).contains(&self.0.year()) {
+        let mut text = String::with_capacity(10);
+        if !push_date(&mut text, self.0) {
             return self.0.to_sql();
         }
-        let mut text = String::with_capacity(10);
-        push_date(&mut text, self.0);
         Ok(ToSqlOutput::Owned(Value::Text(text)))
-    }
-}
-
-/// `YYYY-MM-DD` of a year in 0..=9999.
-fn push_date(text: &mut String, day: NaiveDate) {
-    push_digits(text, day.year() as u32, 4);
-    text.push('-');
-    push_digits(text, day.month(), 2);
-    text.push('-');
-    push_digits(text, day.day(), 2);
-}
-
-/// `value` in exactly `width` decimal digits, zero-padded (`value` must fit).
-fn push_digits(text: &mut String, value: u32, width: u32) {
-    for place in (0..width).rev() {
-        let digit = (value / 10u32.pow(place)) % 10;
-        text.push(char::from(b'0' + digit as u8));
     }
 }
 

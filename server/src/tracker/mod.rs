@@ -113,7 +113,7 @@ impl Tracker {
 
     pub async fn get_task(&self, id: Uuid) -> Result<Task> {
         self.db
-            .read(move |conn| store::task_by_id(conn, id).map_err(DbError::from))
+            .read_inline(move |conn| store::task_by_id(conn, id).map_err(DbError::from))
             .await?
             .ok_or_else(|| Error::NotFound(format!("no task with id {id}")))
     }
@@ -125,24 +125,28 @@ impl Tracker {
         search: Option<String>,
         page: PageRequest,
     ) -> Result<Page<Task>> {
+        let searching = search.as_deref().is_some_and(|s| !s.is_empty());
         let assignee = match assignee {
             AssigneeFilter::Anyone => None,
             AssigneeFilter::User(id) => Some(id),
         };
-        let rows = self
-            .db
-            .read(move |conn| {
-                store::list_tasks(
-                    conn,
-                    status,
-                    assignee,
-                    search.as_deref(),
-                    page.after,
-                    page.fetch(),
-                )
-                .map_err(DbError::from)
-            })
-            .await?;
+        let read = move |conn: &rusqlite::Connection| {
+            store::list_tasks(
+                conn,
+                status,
+                assignee,
+                search.as_deref(),
+                page.after,
+                page.fetch(),
+            )
+            .map_err(DbError::from)
+        };
+        // A page walks an index, here and now; a search may scan every task, elsewhere.
+        let rows = if searching {
+            self.db.read(read).await?
+        } else {
+            self.db.read_inline(read).await?
+        };
         Ok(page.page(rows, |t| t.id))
     }
 

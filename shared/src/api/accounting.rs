@@ -37,6 +37,7 @@ pub struct EntryTask {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Entry {
     pub id: Uuid,
+    #[serde(with = "crate::time::rfc3339")]
     pub at: DateTime<Utc>,
     pub kind: EntryKind,
     /// Negative for a fee and a payout, positive for a reward.
@@ -53,6 +54,7 @@ pub struct Entry {
 pub struct LedgerRow {
     pub id: Uuid,
     pub user: crate::api::UserRef,
+    #[serde(with = "crate::time::rfc3339")]
     pub at: DateTime<Utc>,
     pub kind: EntryKind,
     /// Negative for a fee and a payout, positive for a reward.

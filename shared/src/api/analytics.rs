@@ -17,6 +17,7 @@ pub struct ExpensiveTask {
     pub title: String,
     pub jira_id: Option<String>,
     pub reward_cents: i64,
+    #[serde(with = "crate::time::rfc3339")]
     pub completed_at: DateTime<Utc>,
 }
 

@@ -33,7 +33,9 @@ pub struct Task {
     pub description: String,
     pub status: TaskStatus,
     pub assignee: UserRef,
+    #[serde(with = "crate::time::rfc3339")]
     pub created_at: DateTime<Utc>,
+    #[serde(with = "crate::time::rfc3339::option", default)]
     pub completed_at: Option<DateTime<Utc>>,
 }
 

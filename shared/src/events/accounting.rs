@@ -16,7 +16,7 @@ pub struct TransactionAppliedV1 {
     /// Negative for fees and payouts.
     pub amount_cents: i64,
     pub billing_date: NaiveDate,
-    #[serde(deserialize_with = "super::time::deserialize")]
+    #[serde(with = "crate::time::rfc3339")]
     pub at: DateTime<Utc>,
 }
 
@@ -32,7 +32,7 @@ pub struct TransactionApplied {
     /// Negative for fees and payouts.
     pub amount_cents: i64,
     pub billing_date: NaiveDate,
-    #[serde(deserialize_with = "super::time::deserialize")]
+    #[serde(with = "crate::time::rfc3339")]
     pub at: DateTime<Utc>,
     /// The tracker event that caused the row; none for payouts.
     pub cause_event_id: Option<Uuid>,
@@ -73,7 +73,7 @@ impl TransactionApplied {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DayClosed {
     pub date: NaiveDate,
-    #[serde(deserialize_with = "super::time::deserialize")]
+    #[serde(with = "crate::time::rfc3339")]
     pub closed_at: DateTime<Utc>,
     pub payouts: u32,
     pub paid_cents: i64,
@@ -86,7 +86,7 @@ pub struct PaymentMade {
     pub user_id: Uuid,
     pub date: NaiveDate,
     pub amount_cents: i64,
-    #[serde(deserialize_with = "super::time::deserialize")]
+    #[serde(with = "crate::time::rfc3339")]
     pub at: DateTime<Utc>,
 }
 

@@ -9,6 +9,7 @@ pub struct Envelope {
     pub event_id: Uuid,
     pub event_name: String,
     pub event_version: u32,
+    #[serde(with = "crate::time::rfc3339")]
     pub event_time: DateTime<Utc>,
     /// The context that wrote it: `auth`, `tracker`, `accounting`.
     pub producer: String,

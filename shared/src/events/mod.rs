@@ -11,7 +11,6 @@ pub mod accounting;
 pub mod auth;
 mod envelope;
 pub mod schemas;
-mod time;
 pub mod tracker;
 
 pub use envelope::{Envelope, EventPayload};

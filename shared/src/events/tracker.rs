@@ -11,7 +11,7 @@ use uuid::Uuid;
 pub struct TaskCreatedV1 {
     pub task_id: Uuid,
     pub title: String,
-    #[serde(deserialize_with = "super::time::deserialize")]
+    #[serde(with = "crate::time::rfc3339")]
     pub created_at: DateTime<Utc>,
 }
 
@@ -22,7 +22,7 @@ pub struct TaskCreated {
     pub title: String,
     pub jira_id: Option<String>,
     pub description: String,
-    #[serde(deserialize_with = "super::time::deserialize")]
+    #[serde(with = "crate::time::rfc3339")]
     pub created_at: DateTime<Utc>,
 }
 
@@ -32,7 +32,7 @@ pub struct TaskCreated {
 pub struct TaskAssigned {
     pub task_id: Uuid,
     pub assignee_id: Uuid,
-    #[serde(deserialize_with = "super::time::deserialize")]
+    #[serde(with = "crate::time::rfc3339")]
     pub assigned_at: DateTime<Utc>,
 }
 
@@ -41,7 +41,7 @@ pub struct TaskAssigned {
 pub struct TaskCompleted {
     pub task_id: Uuid,
     pub assignee_id: Uuid,
-    #[serde(deserialize_with = "super::time::deserialize")]
+    #[serde(with = "crate::time::rfc3339")]
     pub completed_at: DateTime<Utc>,
 }
 
