@@ -323,11 +323,17 @@ pub fn append(tx: &Tx<'_>, row: &NewRow) -> rusqlite::Result<()> {
         Stamp(row.at),
         row.event_id
     ])?;
-    tx.prepare_cached(
-        "INSERT INTO accounts (user_id, balance_cents) VALUES (?1, ?2)
-         ON CONFLICT (user_id) DO UPDATE SET balance_cents = balance_cents + excluded.balance_cents",
-    )?
-    .execute(params![row.user_id, row.amount_cents])?;
+    // An update first: every account but a worker's first row exists, and an upsert
+    // searches the key twice (once to find the conflict, once to update).
+    let moved = tx
+        .prepare_cached(
+            "UPDATE accounts SET balance_cents = balance_cents + ?2 WHERE user_id = ?1",
+        )?
+        .execute(params![row.user_id, row.amount_cents])?;
+    if moved == 0 {
+        tx.prepare_cached("INSERT INTO accounts (user_id, balance_cents) VALUES (?1, ?2)")?
+            .execute(params![row.user_id, row.amount_cents])?;
+    }
     Ok(())
 }
 

@@ -607,6 +607,55 @@ mod tests {
         assert_eq!(count, 180);
     }
 
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn two_hundred_concurrent_readers_share_the_pool_and_give_back_every_connection() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = test_db(dir.path());
+        db.write(|tx| -> Result<usize, DbError> {
+            Ok(tx.execute("INSERT INTO t (v) VALUES (7)", [])?)
+        })
+        .await
+        .unwrap();
+        let read = |c: &Connection| -> Result<i64, DbError> {
+            // Long enough that the readers overlap.
+            std::thread::sleep(std::time::Duration::from_millis(2));
+            Ok(c.query_row("SELECT v FROM t", [], |r| r.get(0))?)
+        };
+        let mut readers = tokio::task::JoinSet::new();
+        for i in 0..200 {
+            let db = db.clone();
+            readers.spawn(async move {
+                if i % 2 == 0 {
+                    db.read(read).await
+                } else {
+                    db.read_inline(read).await
+                }
+            });
+        }
+        while let Some(value) = readers.join_next().await {
+            assert_eq!(value.unwrap().unwrap(), 7);
+        }
+        assert_eq!(db.inner.read_turns.available_permits(), MAX_READERS);
+        let pooled = db.inner.readers.lock().unwrap().len();
+        assert!((1..=MAX_READERS).contains(&pooled), "{pooled} pooled");
+    }
+
+    #[tokio::test]
+    async fn a_panicking_inline_read_is_an_error_and_gives_its_turn_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = test_db(dir.path());
+        let r: Result<(), DbError> = db.read_inline(|_conn| panic!("boom")).await;
+        assert!(matches!(r, Err(DbError::Panicked)));
+        assert_eq!(db.inner.read_turns.available_permits(), MAX_READERS);
+        let count: i64 = db
+            .read_inline(|c| {
+                Ok::<_, DbError>(c.query_row("SELECT count(*) FROM t", [], |r| r.get(0))?)
+            })
+            .await
+            .unwrap();
+        assert_eq!(count, 0);
+    }
+
     #[tokio::test]
     async fn a_panicking_job_is_reported_and_the_writer_lives_on() {
         let dir = tempfile::tempdir().unwrap();
