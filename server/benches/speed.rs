@@ -348,8 +348,7 @@ async fn reshuffle_case(
     // Before the reads: their login flood leaves this address throttled for a while.
     let manager = login(client, &d.base, "boss", "bench-password").await;
     reads(table, &d, &admin).await;
-    let (answered, settled, posts, reassigned) =
-        reshuffle(client, &d.base, &manager, &admin).await;
+    let (answered, settled, posts, reassigned) = reshuffle(client, &d.base, &manager, &admin).await;
     let (post_p99, post_max) = (percentile(&posts, 0.99), percentile(&posts, 1.0));
     println!(
         "reshuffle of {reassigned} tasks: answered in {answered:.2} s, settled in {settled:.2} s"
