@@ -18,7 +18,6 @@ pub fn connection(path: &Path, synchronous: &str) -> rusqlite::Result<Connection
             status TEXT NOT NULL, assignee_id BLOB NOT NULL, created_at TEXT NOT NULL, completed_at TEXT);
          CREATE INDEX IF NOT EXISTS tasks_by_assignee ON tasks (assignee_id, id);
          CREATE INDEX IF NOT EXISTS tasks_by_status ON tasks (status, id);
-         CREATE INDEX IF NOT EXISTS tasks_by_assignee_status ON tasks (assignee_id, status, id);
          CREATE TABLE IF NOT EXISTS outbox (
             seq INTEGER PRIMARY KEY AUTOINCREMENT, event_id BLOB NOT NULL UNIQUE, event_name TEXT NOT NULL,
             event_version INTEGER NOT NULL, event_time TEXT NOT NULL, producer TEXT NOT NULL, data TEXT NOT NULL);",
