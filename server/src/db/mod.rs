@@ -286,9 +286,9 @@ impl Db {
 
     /// Runs `f` on a read-only connection here, on the calling task's own thread, for a
     /// read an index bounds to a page or to one worker's rows (a task by id, a page of a
-    /// worker's tasks: tens of microseconds). Handing such a read to a blocking thread cost more
-    /// than the read: two thread switches a request held `GET /api/v1/tasks?assignee=me`
-    /// to 17 % of `/healthz`, where it serves 26 % this way, with a third of the threads.
+    /// worker's tasks: tens of microseconds). Handing such a read to a blocking thread
+    /// cost more than the read: two thread switches a request held
+    /// `GET /api/v1/tasks?assignee=me` to 17 % of `/healthz`; it serves 28 % this way.
     /// Anything that may scan (a search, a count, a range of days, a batch of events)
     /// goes through [`Db::read`], so it never holds up the requests sharing this thread.
     pub async fn read_inline<T, E, F>(&self, f: F) -> Result<T, E>

@@ -328,8 +328,7 @@ mod tests {
                     let index = match (status.is_some(), assignee) {
                         (false, false) => "sqlite_autoindex_tasks_1",
                         (true, false) => "tasks_by_status (",
-                        (false, true) => "tasks_by_assignee (",
-                        (true, true) => "tasks_by_assignee (",
+                        (_, true) => "tasks_by_assignee (",
                     };
                     assert!(
                         plan.contains(index),
