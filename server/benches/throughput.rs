@@ -31,8 +31,17 @@ fn env_or(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
+    // The server's allocator settings (they decide how often freed memory is returned to
+    // the system and faulted in again), set before any thread starts, as the server does.
+    ates_server::memory::tune_allocator();
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(run())
+}
+
+async fn run() -> anyhow::Result<()> {
     let tasks = env_or("ATES_BENCH_TASKS", 100_000);
     let users = env_or("ATES_BENCH_USERS", 1_000);
     let requests = env_or("ATES_BENCH_REQUESTS", 20_000);
@@ -140,6 +149,7 @@ async fn reshuffle(tasks: usize, users: usize) -> anyhow::Result<()> {
     };
     let rows_before = ledger_rows().await?;
 
+    let cpu_before = common::thread_cpu(std::process::id());
     let started = Instant::now();
     let result = tracker
         .reshuffle()
@@ -172,6 +182,7 @@ async fn reshuffle(tasks: usize, users: usize) -> anyhow::Result<()> {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let caught_up = started.elapsed();
+    let cpu_used = common::thread_cpu_between(&cpu_before, &common::thread_cpu(std::process::id()));
     let applying = caught_up - reshuffle_time;
     stop.send(true)?;
     while consumers.join_next().await.is_some() {}
@@ -202,6 +213,15 @@ async fn reshuffle(tasks: usize, users: usize) -> anyhow::Result<()> {
         secs(applying),
         new_rows as f64 / applying.as_secs_f64()
     );
+    // CPU is steadier than wall time on a shared machine, and shows which thread the
+    // settling waits on (accounting's writer, when one thread's seconds are the wall's).
+    println!("CPU from the reshuffle until caught up, by thread:");
+    for (thread, seconds) in cpu_used.iter().filter(|(_, s)| *s >= 0.01) {
+        println!(
+            "  {thread}: {seconds:.2} s = {:.1} µs per reassigned task",
+            seconds * 1e6 / tasks as f64
+        );
+    }
     println!(
         "raw rusqlite baseline (same rows, one transaction, synchronous=FULL like aTES): {}",
         secs(baseline)

@@ -4,14 +4,15 @@
 
 use super::pricing;
 use super::store::{self, NewRow, UserCopy};
-use crate::db::Tx;
-use crate::events::{Envelope, Handler, Outbox};
+use crate::db::{DbError, Tx};
+use crate::events::{Batch, Envelope, Handler, Outbox};
 use ates_shared::api::EntryKind;
 use ates_shared::events::accounting::TransactionApplied;
 use ates_shared::events::auth::UserUpdated;
 use ates_shared::events::tracker::{TaskAssigned, TaskCompleted, TaskCreated};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
+use std::collections::{BTreeMap, HashMap};
 use uuid::Uuid;
 
 pub struct Ledger {
@@ -21,6 +22,61 @@ pub struct Ledger {
 
 impl Handler for Ledger {
     fn handle(&self, tx: &Tx<'_>, event: &Envelope) -> anyhow::Result<()> {
+        let mut books = Books::new(self, tx);
+        books.apply(event)?;
+        Ok(books.settle()?)
+    }
+
+    fn batch<'t>(&'t self, tx: &'t Tx<'t>) -> Box<dyn Batch + 't> {
+        Box::new(Books::new(self, tx))
+    }
+}
+
+impl Ledger {
+    /// The task's prices, fixed now if this is the first event that names it.
+    pub(crate) fn prices(&self, tx: &Tx<'_>, task_id: Uuid) -> rusqlite::Result<store::Prices> {
+        store::fix_prices(tx, task_id, || pricing::prices(&self.seed, task_id))
+    }
+}
+
+/// The ledger's changes over one transaction (one event, or a consumer's batch). Rows and
+/// their `TransactionApplied` are written at once, so a later event of the batch sees them
+/// (a second completion is not paid twice). Balance moves are summed per worker and written
+/// by [`Books::settle`]: a reshuffle's batch of 8000 fees over a thousand workers is a
+/// thousand updates, not 8000. Nothing in the transaction reads a balance before then.
+struct Books<'t> {
+    ledger: &'t Ledger,
+    tx: &'t Tx<'t>,
+    /// Each worker's net move not written yet, in key order (updates walk the accounts
+    /// table forwards).
+    balance_moves: BTreeMap<Uuid, i64>,
+    /// The billing day of each event day seen: closed days cannot change inside a
+    /// consumer's transaction (closing a day is a transaction of its own).
+    billing_days: HashMap<NaiveDate, NaiveDate>,
+}
+
+impl Batch for Books<'_> {
+    fn handle(&mut self, event: &Envelope) -> anyhow::Result<()> {
+        self.apply(event)
+    }
+
+    fn finish(self: Box<Self>) -> Result<(), DbError> {
+        Ok(self.settle()?)
+    }
+}
+
+impl<'t> Books<'t> {
+    fn new(ledger: &'t Ledger, tx: &'t Tx<'t>) -> Books<'t> {
+        Books {
+            ledger,
+            tx,
+            balance_moves: BTreeMap::new(),
+            billing_days: HashMap::new(),
+        }
+    }
+
+    fn apply(&mut self, event: &Envelope) -> anyhow::Result<()> {
+        let tx = self.tx;
         if let Some(u) = UserUpdated::from_envelope(event)? {
             store::upsert_user(
                 tx,
@@ -36,13 +92,12 @@ impl Handler for Ledger {
                 },
             )?;
         } else if let Some(task) = TaskCreated::from_envelope(event)? {
-            self.prices(tx, task.task_id)?;
+            self.ledger.prices(tx, task.task_id)?;
             store::describe_task(tx, task.task_id, &task.title, task.jira_id.as_deref())?;
         } else if event.is::<TaskAssigned>() {
             let a: TaskAssigned = event.payload()?;
-            let prices = self.prices(tx, a.task_id)?;
+            let prices = self.ledger.prices(tx, a.task_id)?;
             self.record(
-                tx,
                 event.event_id,
                 a.assignee_id,
                 a.task_id,
@@ -52,13 +107,12 @@ impl Handler for Ledger {
             )?;
         } else if event.is::<TaskCompleted>() {
             let c: TaskCompleted = event.payload()?;
-            let prices = self.prices(tx, c.task_id)?;
+            let prices = self.ledger.prices(tx, c.task_id)?;
             if store::reward_paid(tx, c.task_id)? {
                 tracing::warn!(task = %c.task_id, event = %event.event_id, "a second completion of a task is not paid again");
                 return Ok(());
             }
             self.record(
-                tx,
                 event.event_id,
                 c.assignee_id,
                 c.task_id,
@@ -69,18 +123,9 @@ impl Handler for Ledger {
         }
         Ok(())
     }
-}
 
-impl Ledger {
-    /// The task's prices, fixed now if this is the first event that names it.
-    pub(crate) fn prices(&self, tx: &Tx<'_>, task_id: Uuid) -> rusqlite::Result<store::Prices> {
-        store::fix_prices(tx, task_id, || pricing::prices(&self.seed, task_id))
-    }
-
-    #[allow(clippy::too_many_arguments)]
     fn record(
-        &self,
-        tx: &Tx<'_>,
+        &mut self,
         cause: Uuid,
         user_id: Uuid,
         task_id: Uuid,
@@ -88,21 +133,40 @@ impl Ledger {
         amount_cents: i64,
         at: DateTime<Utc>,
     ) -> anyhow::Result<()> {
-        // The day of the event in the company's zone; if that day is closed already (the
-        // event came late), the next open day.
-        let billing_date = store::open_day_from(tx, at.with_timezone(&self.timezone).date_naive())?;
         let row = NewRow {
             id: Uuid::now_v7(),
             user_id,
             task_id: Some(task_id),
             kind,
             amount_cents,
-            billing_date,
+            billing_date: self.billing_day(at)?,
             at,
             event_id: Some(cause),
         };
-        store::append(tx, &row)?;
-        Outbox::publish(tx, transaction_applied(&row), at).map_err(|e| anyhow::anyhow!("{e}"))?;
+        store::insert_row(self.tx, &row)?;
+        *self.balance_moves.entry(user_id).or_default() += amount_cents;
+        Outbox::publish(self.tx, transaction_applied(&row), at)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok(())
+    }
+
+    /// The day of the event in the company's zone; if that day is closed already (the
+    /// event came late), the next open day.
+    fn billing_day(&mut self, at: DateTime<Utc>) -> rusqlite::Result<NaiveDate> {
+        let day = at.with_timezone(&self.ledger.timezone).date_naive();
+        if let Some(billing) = self.billing_days.get(&day) {
+            return Ok(*billing);
+        }
+        let billing = store::open_day_from(self.tx, day)?;
+        self.billing_days.insert(day, billing);
+        Ok(billing)
+    }
+
+    /// Writes the summed balance moves.
+    fn settle(self) -> rusqlite::Result<()> {
+        for (user_id, amount_cents) in self.balance_moves {
+            store::move_balance(self.tx, user_id, amount_cents)?;
+        }
         Ok(())
     }
 }

@@ -309,6 +309,13 @@ pub struct NewRow {
 
 /// Appends a row and moves the balance by its amount, together.
 pub fn append(tx: &Tx<'_>, row: &NewRow) -> rusqlite::Result<()> {
+    insert_row(tx, row)?;
+    move_balance(tx, row.user_id, row.amount_cents)
+}
+
+/// Appends a row to the ledger and nothing else: the caller moves the balance by its
+/// amount in the same transaction (at once, or summed with others).
+pub fn insert_row(tx: &Tx<'_>, row: &NewRow) -> rusqlite::Result<()> {
     tx.prepare_cached(
         "INSERT INTO ledger (id, user_id, task_id, kind, amount_cents, billing_date, at, event_id)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -323,16 +330,21 @@ pub fn append(tx: &Tx<'_>, row: &NewRow) -> rusqlite::Result<()> {
         Stamp(row.at),
         row.event_id
     ])?;
+    Ok(())
+}
+
+/// Moves a user's balance by `amount_cents`, opening their account if they have none.
+pub fn move_balance(tx: &Tx<'_>, user_id: Uuid, amount_cents: i64) -> rusqlite::Result<()> {
     // An update first: every account but a worker's first row exists, and an upsert
     // searches the key twice (once to find the conflict, once to update).
     let moved = tx
         .prepare_cached(
             "UPDATE accounts SET balance_cents = balance_cents + ?2 WHERE user_id = ?1",
         )?
-        .execute(params![row.user_id, row.amount_cents])?;
+        .execute(params![user_id, amount_cents])?;
     if moved == 0 {
         tx.prepare_cached("INSERT INTO accounts (user_id, balance_cents) VALUES (?1, ?2)")?
-            .execute(params![row.user_id, row.amount_cents])?;
+            .execute(params![user_id, amount_cents])?;
     }
     Ok(())
 }

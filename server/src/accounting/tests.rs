@@ -7,6 +7,7 @@ use super::store;
 use crate::db::{Db, DbError};
 use crate::events::{Envelope, EventPayload, Handler};
 use ates_shared::Role;
+use ates_shared::events::accounting::TransactionApplied;
 use ates_shared::events::auth::UserCreated;
 use ates_shared::events::tracker::{TaskAssigned, TaskCompleted, TaskCreated};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
@@ -28,13 +29,17 @@ fn date(day: u32) -> NaiveDate {
 
 impl Books {
     fn new() -> Books {
+        Books::with_seed(super::pricing::new_seed())
+    }
+
+    fn with_seed(seed: Vec<u8>) -> Books {
         let dir = tempfile::tempdir().unwrap();
         let db = Db::open(dir.path(), "accounting", &store::migrations()).unwrap();
         Books {
             db,
             ledger: Ledger {
                 timezone: chrono_tz::UTC,
-                seed: super::pricing::new_seed(),
+                seed,
             },
             _dir: dir,
         }
@@ -367,4 +372,145 @@ fn books_written_before_the_tables_were_keyed_keep_every_row() {
     assert_eq!((entries[0].id, entries[0].amount_cents), (row, -1500));
     assert_eq!(entries[0].task.as_ref().map(|t| t.id), Some(task));
     assert_eq!(store::task_ledger(&conn, task).unwrap().len(), 1);
+}
+
+/// What a context published: (user, kind, amount, billing day) of each `TransactionApplied`.
+async fn published(db: &Db) -> Vec<(Uuid, String, i64, NaiveDate)> {
+    let events = db
+        .read(|c| crate::events::Outbox::read_after(c, 0, 10_000))
+        .await
+        .unwrap();
+    events
+        .iter()
+        .filter_map(|e| TransactionApplied::from_envelope(&e.envelope).unwrap())
+        .map(|t| {
+            (
+                t.user_id,
+                t.kind.as_str().to_owned(),
+                t.amount_cents,
+                t.billing_date,
+            )
+        })
+        .collect()
+}
+
+/// A consumer applies a whole batch in one transaction and writes the balances once at
+/// its end; the books must be exactly those of applying each event on its own: the same
+/// rows, balances, billing days (late events on a closed day) and published events, and
+/// a second completion in the same batch still not paid.
+#[tokio::test]
+async fn a_batch_books_exactly_what_one_event_at_a_time_books() {
+    let one_by_one = Books::new();
+    let batched = Books::with_seed(one_by_one.ledger.seed.clone());
+    let dir = tempfile::tempdir().unwrap();
+    let tracker = Db::open(
+        dir.path(),
+        "tracker",
+        &rusqlite_migration::Migrations::new(vec![rusqlite_migration::M::up(
+            crate::events::tables::EVENT_TABLES,
+        )]),
+    )
+    .unwrap();
+    for books in [&one_by_one, &batched] {
+        books.close(date(1), at(2, 0)).await;
+    }
+
+    let workers: Vec<Uuid> = (0..3).map(|_| Uuid::now_v7()).collect();
+    let tasks: Vec<Uuid> = (0..6).map(|_| Uuid::now_v7()).collect();
+    let mut events = Vec::new();
+    for (i, id) in workers.iter().enumerate() {
+        let user = UserCreated {
+            user_id: *id,
+            username: format!("w{i}"),
+            full_name: "W".into(),
+            email: "w@p.inc".into(),
+            role: Role::Worker,
+            active: true,
+            version: 1,
+            access_version: 1,
+        };
+        events.push(user.into_envelope(at(1, 0)));
+    }
+    // The last task is assigned before accounting hears of its creation.
+    for task in &tasks[..5] {
+        let created = TaskCreated {
+            task_id: *task,
+            title: "t".into(),
+            jira_id: Some("POP-1".into()),
+            description: String::new(),
+            created_at: at(1, 1),
+        };
+        events.push(created.into_envelope(at(1, 1)));
+    }
+    // Assigned on the closed day 1 (billed to day 2), then reshuffled on days 2 and 3.
+    let mut assignee = std::collections::HashMap::new();
+    for (round, when) in [at(1, 2), at(2, 3), at(3, 4)].into_iter().enumerate() {
+        for (i, task) in tasks.iter().enumerate() {
+            let worker = workers[(i + round) % workers.len()];
+            assignee.insert(*task, worker);
+            let assigned = TaskAssigned {
+                task_id: *task,
+                assignee_id: worker,
+                assigned_at: when,
+            };
+            events.push(assigned.into_envelope(when));
+        }
+    }
+    // The first task completed twice: paid once.
+    for (task, when) in [
+        (tasks[0], at(3, 5)),
+        (tasks[1], at(3, 6)),
+        (tasks[0], at(3, 7)),
+    ] {
+        let completed = TaskCompleted {
+            task_id: task,
+            assignee_id: assignee[&task],
+            completed_at: when,
+        };
+        events.push(completed.into_envelope(when));
+    }
+
+    for event in &events {
+        one_by_one.apply(event.clone()).await;
+        let event = event.clone();
+        tracker
+            .write(move |tx| crate::events::Outbox::append(tx, &event).map(|_| ()))
+            .await
+            .unwrap();
+    }
+    let consumer = crate::events::Consumer::new(
+        "accounting",
+        batched.db.clone(),
+        std::sync::Arc::new(crate::events::transport::OutboxLog::new(tracker)),
+        std::sync::Arc::new(Ledger {
+            timezone: batched.ledger.timezone,
+            seed: batched.ledger.seed.clone(),
+        }),
+        std::sync::Arc::new(crate::clock::SystemClock),
+    );
+    assert_eq!(
+        consumer.step().await.unwrap(),
+        crate::events::consumer::Step::Applied(events.len()),
+        "every event in one batch"
+    );
+
+    for worker in &workers {
+        let rows = one_by_one.rows(*worker).await;
+        assert_eq!(batched.rows(*worker).await, rows);
+        assert_eq!(
+            batched.balance(*worker).await,
+            one_by_one.balance(*worker).await
+        );
+        assert!(rows.iter().all(|(_, _, day)| *day != date(1)), "{rows:?}");
+    }
+    let rewards = published(&batched.db)
+        .await
+        .into_iter()
+        .filter(|(_, kind, _, _)| kind == "reward")
+        .count();
+    assert_eq!(rewards, 2, "the second completion is not paid");
+    assert_eq!(
+        published(&batched.db).await,
+        published(&one_by_one.db).await
+    );
 }

@@ -70,32 +70,38 @@ pub fn describe_task(
     Ok(())
 }
 
-/// Moves one employee's money on one billing day; `company_cents` is what the company
-/// earned by it (minus a fee or reward; zero for a payout).
-pub fn record_movement(
+/// Moves one employee's net on one billing day (fees, rewards and payouts summed).
+pub fn move_user_day(
     tx: &Tx<'_>,
-    user_id: Uuid,
     date: NaiveDate,
-    amount_cents: i64,
-    company_cents: i64,
+    user_id: Uuid,
+    net_cents: i64,
 ) -> rusqlite::Result<()> {
     tx.prepare_cached(
         "INSERT INTO user_days (date, user_id, net_cents) VALUES (?1, ?2, ?3)
          ON CONFLICT (date, user_id) DO UPDATE SET net_cents = net_cents + excluded.net_cents",
     )?
-    .execute(params![Day(date), user_id, amount_cents])?;
+    .execute(params![Day(date), user_id, net_cents])?;
+    Ok(())
+}
+
+/// Moves one employee's balance.
+pub fn move_balance(tx: &Tx<'_>, user_id: Uuid, amount_cents: i64) -> rusqlite::Result<()> {
     tx.prepare_cached(
         "INSERT INTO balances (user_id, balance_cents) VALUES (?1, ?2)
          ON CONFLICT (user_id) DO UPDATE SET balance_cents = balance_cents + excluded.balance_cents",
     )?
     .execute(params![user_id, amount_cents])?;
-    if company_cents != 0 {
-        tx.prepare_cached(
-            "INSERT INTO company_days (date, earnings_cents) VALUES (?1, ?2)
-             ON CONFLICT (date) DO UPDATE SET earnings_cents = earnings_cents + excluded.earnings_cents",
-        )?
-        .execute(params![Day(date), company_cents])?;
-    }
+    Ok(())
+}
+
+/// Moves what the company earned on one billing day.
+pub fn move_company_day(tx: &Tx<'_>, date: NaiveDate, earnings_cents: i64) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO company_days (date, earnings_cents) VALUES (?1, ?2)
+         ON CONFLICT (date) DO UPDATE SET earnings_cents = earnings_cents + excluded.earnings_cents",
+    )?
+    .execute(params![Day(date), earnings_cents])?;
     Ok(())
 }
 

@@ -239,3 +239,96 @@ async fn old_event_versions_are_upcast() {
         ("feed the parrots", Some("UBERPOP-7"), 3_333)
     );
 }
+
+/// Every row of the projection's money tables, in key order.
+async fn money_tables(db: &Db) -> Vec<String> {
+    db.read(|c| -> Result<Vec<String>, DbError> {
+        let mut rows = Vec::new();
+        for sql in [
+            "SELECT 'day ' || date || ' ' || hex(user_id) || ' ' || net_cents FROM user_days ORDER BY date, user_id",
+            "SELECT 'balance ' || hex(user_id) || ' ' || balance_cents FROM balances ORDER BY user_id",
+            "SELECT 'company ' || date || ' ' || earnings_cents FROM company_days ORDER BY date",
+            "SELECT 'reward ' || hex(task_id) || ' ' || reward_cents || ' ' || date FROM rewards ORDER BY task_id",
+        ] {
+            let mut stmt = c.prepare(sql)?;
+            let found = stmt.query_map([], |r| r.get::<_, String>(0))?;
+            rows.extend(found.collect::<Result<Vec<_>, _>>()?);
+        }
+        Ok(rows)
+    })
+    .await
+    .unwrap()
+}
+
+/// A consumer's batch sums the movements and writes them once at its end; the tables must
+/// hold exactly what applying each event on its own gives.
+#[tokio::test]
+async fn a_batch_projects_exactly_what_one_event_at_a_time_projects() {
+    let (one_by_one, batched) = (Fixture::new(), Fixture::new());
+    let dir = tempfile::tempdir().unwrap();
+    let accounting = Db::open(
+        dir.path(),
+        "accounting",
+        &rusqlite_migration::Migrations::new(vec![rusqlite_migration::M::up(
+            crate::events::tables::EVENT_TABLES,
+        )]),
+    )
+    .unwrap();
+    let users: Vec<Uuid> = (0..3).map(|_| Uuid::now_v7()).collect();
+    let tasks: Vec<Uuid> = (0..4).map(|_| Uuid::now_v7()).collect();
+    let mut events = Vec::new();
+    for day in [1, 2] {
+        for (i, task) in tasks.iter().enumerate() {
+            for (kind, cents) in [
+                (EntryKind::Fee, -1_000 - i as i64),
+                (EntryKind::Reward, 2_500),
+            ] {
+                let row = TransactionApplied {
+                    transaction_id: Uuid::now_v7(),
+                    user_id: users[(i + day as usize) % users.len()],
+                    task_id: Some(*task),
+                    kind,
+                    amount_cents: cents,
+                    billing_date: date(day),
+                    at: at(day, 10),
+                    cause_event_id: Some(Uuid::now_v7()),
+                };
+                events.push(row.into_envelope(at(day, 10)));
+            }
+        }
+        let payout = TransactionApplied {
+            transaction_id: Uuid::now_v7(),
+            user_id: users[0],
+            task_id: None,
+            kind: EntryKind::Payout,
+            amount_cents: -1_234,
+            billing_date: date(day),
+            at: at(day + 1, 0),
+            cause_event_id: None,
+        };
+        events.push(payout.into_envelope(at(day + 1, 0)));
+    }
+    for event in &events {
+        one_by_one.apply(event.clone()).await;
+        let event = event.clone();
+        accounting
+            .write(move |tx| crate::events::Outbox::append(tx, &event).map(|_| ()))
+            .await
+            .unwrap();
+    }
+    let consumer = crate::events::Consumer::new(
+        "analytics",
+        batched.analytics.db().clone(),
+        std::sync::Arc::new(crate::events::transport::OutboxLog::new(accounting)),
+        std::sync::Arc::new(Projection),
+        std::sync::Arc::new(crate::clock::SystemClock),
+    );
+    assert_eq!(
+        consumer.step().await.unwrap(),
+        crate::events::consumer::Step::Applied(events.len()),
+        "every event in one batch"
+    );
+    let expected = money_tables(one_by_one.analytics.db()).await;
+    assert_eq!(expected.len(), 2 * 3 + 3 + 2 + 4, "{expected:#?}");
+    assert_eq!(money_tables(batched.analytics.db()).await, expected);
+}

@@ -32,6 +32,39 @@ pub trait Handler: Send + Sync + 'static {
     fn needs(&self, _event_name: &str) -> bool {
         true
     }
+
+    /// Opens a batch: the events of one transaction, handled in log order, then finished
+    /// before the transaction commits. By default each event is handled on its own; a
+    /// handler may instead keep work over the batch and do it once at the end (accounting
+    /// sums each worker's balance moves). A batch that fails is dropped unfinished with its
+    /// transaction, so whatever it kept is lost with the rest.
+    fn batch<'t>(&'t self, tx: &'t Tx<'t>) -> Box<dyn Batch + 't> {
+        Box::new(EachOnItsOwn { handler: self, tx })
+    }
+}
+
+/// A handler's work over the events of one transaction (see [`Handler::batch`]).
+pub trait Batch {
+    fn handle(&mut self, event: &Envelope) -> anyhow::Result<()>;
+
+    /// Writes what the batch kept. A failure here is the database's, not an event's.
+    fn finish(self: Box<Self>) -> Result<(), DbError>;
+}
+
+/// The default batch: every event handled at once, nothing kept.
+struct EachOnItsOwn<'t, H: ?Sized> {
+    handler: &'t H,
+    tx: &'t Tx<'t>,
+}
+
+impl<H: Handler + ?Sized> Batch for EachOnItsOwn<'_, H> {
+    fn handle(&mut self, event: &Envelope) -> anyhow::Result<()> {
+        self.handler.handle(self.tx, event)
+    }
+
+    fn finish(self: Box<Self>) -> Result<(), DbError> {
+        Ok(())
+    }
 }
 
 /// How hard to try before parking an event.
@@ -403,6 +436,7 @@ fn apply_batch(
     }
     let now = clock.now();
     let applied_before = applied_among(tx, consumer, &events).map_err(DbError::from)?;
+    let mut batch = handler.batch(tx);
     for (index, event) in events.iter().enumerate() {
         if let Some(defect) = &event.defect {
             return Err(BatchError::Failed {
@@ -419,6 +453,7 @@ fn apply_batch(
             tx,
             consumer,
             handler,
+            batch.as_mut(),
             &event.envelope,
             &event.schema,
             before,
@@ -427,6 +462,7 @@ fn apply_batch(
             Ok(()) => {}
             Err(ApplyError::Db(e)) => return Err(BatchError::Db(e)),
             Err(ApplyError::Failed(failure)) => {
+                drop(batch);
                 return Err(BatchError::Failed {
                     events,
                     index,
@@ -435,6 +471,7 @@ fn apply_batch(
             }
         }
     }
+    batch.finish()?;
     if let Some(last) = events.last() {
         write_position(tx, consumer, last.seq).map_err(DbError::from)?;
     }
@@ -452,11 +489,14 @@ impl From<rusqlite::Error> for ApplyError {
     }
 }
 
-/// Validates, applies and records one event, unless the inbox says it was applied before.
+/// Validates, applies (as part of `batch`) and records one event, unless the inbox says it
+/// was applied before.
+#[allow(clippy::too_many_arguments)]
 fn apply_one(
     tx: &Tx<'_>,
     consumer: &str,
     handler: &dyn Handler,
+    batch: &mut dyn Batch,
     envelope: &Envelope,
     schema: &SchemaCheck,
     applied_before: bool,
@@ -477,18 +517,16 @@ fn apply_one(
         return Ok(());
     }
     // A panicking handler is a failing handler: retried, then parked, never a stalled consumer.
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        handler.handle(tx, envelope)
-    }))
-    .unwrap_or_else(|panic| {
-        let what = panic
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| panic.downcast_ref::<String>().cloned())
-            .unwrap_or_default();
-        Err(anyhow::anyhow!("the handler panicked: {what}"))
-    })
-    .map_err(|e| ApplyError::Failed(Failure::Transient(format!("{e:#}"))))?;
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| batch.handle(envelope)))
+        .unwrap_or_else(|panic| {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            Err(anyhow::anyhow!("the handler panicked: {what}"))
+        })
+        .map_err(|e| ApplyError::Failed(Failure::Transient(format!("{e:#}"))))?;
     tx.prepare_cached("INSERT INTO inbox (consumer, event_id, applied_at) VALUES (?1, ?2, ?3)")?
         .execute(params![consumer, envelope.event_id, Stamp(now)])?;
     Ok(())
@@ -503,16 +541,18 @@ pub(crate) fn replay(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), String> {
     let before = already_applied(tx, consumer, envelope.event_id).map_err(|e| e.to_string())?;
+    let mut batch = handler.batch(tx);
     match apply_one(
         tx,
         consumer,
         handler,
+        batch.as_mut(),
         envelope,
         &SchemaCheck::NotYet,
         before,
         now,
     ) {
-        Ok(()) => Ok(()),
+        Ok(()) => batch.finish().map_err(|e| e.to_string()),
         Err(ApplyError::Db(e)) => Err(e.to_string()),
         Err(ApplyError::Failed(f)) => Err(f.message().to_owned()),
     }

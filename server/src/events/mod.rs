@@ -25,6 +25,6 @@ pub mod transport;
 mod tests;
 
 pub use ates_shared::events::{Envelope, EventPayload};
-pub use consumer::{Consumer, Handler};
+pub use consumer::{Batch, Consumer, Handler};
 pub use outbox::Outbox;
 pub use system::EventSystem;
