@@ -50,8 +50,10 @@ struct Books<'t> {
     /// Each worker's net move not written yet, in key order (updates walk the accounts
     /// table forwards).
     balance_moves: BTreeMap<Uuid, i64>,
-    /// The billing day of each event day seen: closed days cannot change inside a
-    /// consumer's transaction (closing a day is a transaction of its own).
+    /// The billing day of each event day seen. Days cannot close while a `Books` lives:
+    /// it lives inside one write job, and no job that holds one closes days (the day
+    /// closer's jobs do only that; the rebuild's replay, which marks closed days, applies
+    /// each event on its own through `handle`).
     billing_days: HashMap<NaiveDate, NaiveDate>,
 }
 

@@ -367,6 +367,8 @@ pub fn positive_balances_at_end_of(
     rows.collect()
 }
 
+/// A user's balance as committed. Inside a consumer's transaction the ledger's batch has
+/// not written its summed moves yet (`ledger::Books`): no rule there may read it.
 pub fn balance(conn: &Connection, user_id: Uuid) -> rusqlite::Result<i64> {
     conn.prepare_cached("SELECT balance_cents FROM accounts WHERE user_id = ?1")?
         .query_row([user_id], |r| r.get(0))

@@ -514,3 +514,89 @@ async fn a_batch_books_exactly_what_one_event_at_a_time_books() {
         published(&one_by_one.db).await
     );
 }
+
+/// A batch that fails on an event is rolled back whole, applied again up to that event,
+/// and the event is parked: the summed balance moves of the rolled-back attempt must be
+/// gone with it, so the books end exactly as if the broken event had never been sent.
+#[tokio::test]
+async fn a_batch_that_fails_midway_books_each_good_event_once() {
+    let one_by_one = Books::new();
+    let batched = Books::with_seed(one_by_one.ledger.seed.clone());
+    let dir = tempfile::tempdir().unwrap();
+    let tracker = Db::open(
+        dir.path(),
+        "tracker",
+        &rusqlite_migration::Migrations::new(vec![rusqlite_migration::M::up(
+            crate::events::tables::EVENT_TABLES,
+        )]),
+    )
+    .unwrap();
+    let worker = Uuid::now_v7();
+    let assign = |task: Uuid, hour: u32| {
+        TaskAssigned {
+            task_id: task,
+            assignee_id: worker,
+            assigned_at: at(2, hour),
+        }
+        .into_envelope(at(2, hour))
+    };
+    let (before, after) = (
+        vec![assign(Uuid::now_v7(), 1), assign(Uuid::now_v7(), 2)],
+        vec![assign(Uuid::now_v7(), 4)],
+    );
+    let publish = |events: Vec<Envelope>| {
+        tracker.write(move |tx| -> crate::error::Result<()> {
+            for event in &events {
+                crate::events::Outbox::append(tx, event)?;
+            }
+            Ok(())
+        })
+    };
+    publish(before.clone()).await.unwrap();
+    // An assignment without an assignee: it breaks its schema and can never apply.
+    tracker
+        .write(|tx| -> Result<(), DbError> {
+            tx.execute(
+                "INSERT INTO outbox (event_id, event_name, event_version, event_time, producer, data)
+                 VALUES (?1, 'TaskAssigned', 1, '2026-05-02T03:00:00Z', 'tracker', ?2)",
+                rusqlite::params![
+                    Uuid::now_v7(),
+                    format!(r#"{{"task_id":"{}","assigned_at":"2026-05-02T03:00:00Z"}}"#, Uuid::now_v7())
+                ],
+            )?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    publish(after.clone()).await.unwrap();
+    for event in before.into_iter().chain(after) {
+        one_by_one.apply(event).await;
+    }
+
+    let consumer = std::sync::Arc::new(crate::events::Consumer::new(
+        "accounting",
+        batched.db.clone(),
+        std::sync::Arc::new(crate::events::transport::OutboxLog::new(tracker)),
+        std::sync::Arc::new(Ledger {
+            timezone: batched.ledger.timezone,
+            seed: batched.ledger.seed.clone(),
+        }),
+        std::sync::Arc::new(crate::clock::SystemClock),
+    ));
+    assert_eq!(consumer.drain().await.unwrap(), 4);
+    let parked: i64 = batched
+        .db
+        .read(|c| {
+            c.query_row("SELECT count(*) FROM dead_letters", [], |r| r.get(0))
+                .map_err(DbError::from)
+        })
+        .await
+        .unwrap();
+    assert_eq!(parked, 1, "the broken assignment is parked");
+    assert_eq!(batched.rows(worker).await, one_by_one.rows(worker).await);
+    assert_eq!(batched.rows(worker).await.len(), 3);
+    assert_eq!(
+        batched.balance(worker).await,
+        one_by_one.balance(worker).await
+    );
+}

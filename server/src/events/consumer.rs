@@ -23,6 +23,8 @@ use uuid::Uuid;
 /// its writes commit with the position and the inbox row, or not at all. Events the
 /// handler has no use for are simply `Ok(())`.
 pub trait Handler: Send + Sync + 'static {
+    /// Applies one event on its own. A handler that overrides [`Handler::batch`] must give
+    /// here exactly what a batch of this one event gives (rebuilds call this).
     fn handle(&self, tx: &Tx<'_>, event: &Envelope) -> anyhow::Result<()>;
 
     /// Whether events of this name can change anything here. Events a handler has no use
@@ -47,11 +49,13 @@ pub trait Handler: Send + Sync + 'static {
 pub trait Batch {
     fn handle(&mut self, event: &Envelope) -> anyhow::Result<()>;
 
-    /// Writes what the batch kept. A failure here is the database's, not an event's.
+    /// Writes what the batch kept. A failure here is the database's, not an event's: the
+    /// step fails and the whole batch is tried again later, never parked.
     fn finish(self: Box<Self>) -> Result<(), DbError>;
 }
 
-/// The default batch: every event handled at once, nothing kept.
+/// The default batch: each event applied immediately through [`Handler::handle`], nothing
+/// kept.
 struct EachOnItsOwn<'t, H: ?Sized> {
     handler: &'t H,
     tx: &'t Tx<'t>,

@@ -50,8 +50,8 @@ impl Handler for Counting {
 }
 
 /// Counts a batch's users in memory and writes the count at its end, as accounting keeps
-/// balances: every test here then also shows that a batch that fails (and is applied
-/// again up to the failing event) leaves nothing it kept behind.
+/// balances: the tests here then also show that every way a batch is applied (whole, up
+/// to a failing event, a retry, a dead letter's replay) finishes it exactly once.
 struct Tally<'t> {
     counting: &'t Counting,
     tx: &'t Tx<'t>,
@@ -80,7 +80,22 @@ struct Fixture {
     _dir: tempfile::TempDir,
 }
 
+/// Applies each event through `Counting::handle`: the default batch, nothing kept.
+struct OneAtATime(Counting);
+
+impl Handler for OneAtATime {
+    fn handle(&self, tx: &Tx<'_>, event: &Envelope) -> anyhow::Result<()> {
+        self.0.handle(tx, event)
+    }
+}
+
 fn fixture() -> Fixture {
+    fixture_with(false)
+}
+
+/// `one_at_a_time`: the handler keeps nothing over a batch (the default), rather than
+/// counting a batch in memory.
+fn fixture_with(one_at_a_time: bool) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let producer = Db::open(
         dir.path(),
@@ -104,9 +119,15 @@ fn fixture() -> Fixture {
         "test",
         consumer_db.clone(),
         Arc::new(OutboxLog::new(producer.clone())),
-        Arc::new(Counting {
-            poisoned: poisoned.clone(),
-        }),
+        if one_at_a_time {
+            Arc::new(OneAtATime(Counting {
+                poisoned: poisoned.clone(),
+            }))
+        } else {
+            Arc::new(Counting {
+                poisoned: poisoned.clone(),
+            })
+        },
         clock.clone(),
     )
     .with_retry(RetryPolicy {
@@ -166,7 +187,15 @@ async fn redelivered_events_change_nothing() {
 
 #[tokio::test]
 async fn a_failing_event_is_retried_parked_and_the_rest_flows_on() {
-    let f = fixture();
+    failing_event_is_retried_parked_and_the_rest_flows_on(fixture()).await;
+}
+
+#[tokio::test]
+async fn a_failing_event_is_retried_parked_and_the_rest_flows_on_one_event_at_a_time() {
+    failing_event_is_retried_parked_and_the_rest_flows_on(fixture_with(true)).await;
+}
+
+async fn failing_event_is_retried_parked_and_the_rest_flows_on(f: Fixture) {
     publish(&f.producer, "ann").await;
     publish(&f.producer, "poison-pill").await;
     publish(&f.producer, "bob").await;
