@@ -3,9 +3,10 @@
 //! reward. Each row is published as `TransactionApplied`.
 
 use super::pricing;
-use super::store::{self, NewRow, UserCopy};
+use super::store::{self, NewRow, RowWriter, UserCopy};
 use crate::db::{DbError, Tx};
-use crate::events::{Batch, Envelope, Handler, Outbox};
+use crate::events::outbox::Publisher;
+use crate::events::{Batch, Envelope, Handler};
 use ates_shared::api::EntryKind;
 use ates_shared::events::accounting::TransactionApplied;
 use ates_shared::events::auth::UserUpdated;
@@ -22,13 +23,13 @@ pub struct Ledger {
 
 impl Handler for Ledger {
     fn handle(&self, tx: &Tx<'_>, event: &Envelope) -> anyhow::Result<()> {
-        let mut books = Books::new(self, tx);
+        let mut books = Books::new(self, tx)?;
         books.apply(event)?;
         Ok(books.settle()?)
     }
 
-    fn batch<'t>(&'t self, tx: &'t Tx<'t>) -> Box<dyn Batch + 't> {
-        Box::new(Books::new(self, tx))
+    fn batch<'t>(&'t self, tx: &'t Tx<'t>) -> Result<Box<dyn Batch + 't>, DbError> {
+        Ok(Box::new(Books::new(self, tx)?))
     }
 }
 
@@ -55,6 +56,9 @@ struct Books<'t> {
     /// closer's jobs do only that; the rebuild's replay, which marks closed days, applies
     /// each event on its own through `handle`).
     billing_days: HashMap<NaiveDate, NaiveDate>,
+    /// The ledger's and the outbox's inserts, prepared once for the batch.
+    rows: RowWriter<'t>,
+    publisher: Publisher<'t>,
 }
 
 impl Batch for Books<'_> {
@@ -68,13 +72,15 @@ impl Batch for Books<'_> {
 }
 
 impl<'t> Books<'t> {
-    fn new(ledger: &'t Ledger, tx: &'t Tx<'t>) -> Books<'t> {
-        Books {
+    fn new(ledger: &'t Ledger, tx: &'t Tx<'t>) -> Result<Books<'t>, DbError> {
+        Ok(Books {
             ledger,
             tx,
             balance_moves: BTreeMap::new(),
             billing_days: HashMap::new(),
-        }
+            rows: RowWriter::new(tx)?,
+            publisher: Publisher::new(tx)?,
+        })
     }
 
     fn apply(&mut self, event: &Envelope) -> anyhow::Result<()> {
@@ -145,9 +151,10 @@ impl<'t> Books<'t> {
             at,
             event_id: Some(cause),
         };
-        store::insert_row(self.tx, &row)?;
+        self.rows.insert(&row)?;
         *self.balance_moves.entry(user_id).or_default() += amount_cents;
-        Outbox::publish(self.tx, transaction_applied(&row), at)
+        self.publisher
+            .publish(transaction_applied(&row), at)
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         Ok(())
     }

@@ -6,7 +6,7 @@ use crate::events::tables::EVENT_TABLES;
 use ates_shared::Role;
 use ates_shared::api::{Account, Entry, EntryKind, EntryTask, UserRef};
 use chrono::{DateTime, NaiveDate, Utc};
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use rusqlite::{CachedStatement, Connection, OptionalExtension, Row, params};
 use rusqlite_migration::{M, Migrations};
 use uuid::Uuid;
 
@@ -316,21 +316,35 @@ pub fn append(tx: &Tx<'_>, row: &NewRow) -> rusqlite::Result<()> {
 /// Appends a row to the ledger and nothing else: the caller moves the balance by its
 /// amount in the same transaction (at once, or summed with others).
 pub fn insert_row(tx: &Tx<'_>, row: &NewRow) -> rusqlite::Result<()> {
-    tx.prepare_cached(
-        "INSERT INTO ledger (id, user_id, task_id, kind, amount_cents, billing_date, at, event_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    )?
-    .execute(params![
-        row.id,
-        row.user_id,
-        row.task_id,
-        row.kind.as_str(),
-        row.amount_cents,
-        Day(row.billing_date),
-        Stamp(row.at),
-        row.event_id
-    ])?;
-    Ok(())
+    RowWriter::new(tx)?.insert(row)
+}
+
+/// The ledger's insert, prepared once for the many rows of a consumer's batch (taking a
+/// statement from the cache and giving it back hashes its text each time).
+pub struct RowWriter<'c>(CachedStatement<'c>);
+
+impl<'c> RowWriter<'c> {
+    pub fn new(tx: &'c Tx<'c>) -> rusqlite::Result<RowWriter<'c>> {
+        Ok(RowWriter(tx.prepare_cached(
+            "INSERT INTO ledger (id, user_id, task_id, kind, amount_cents, billing_date, at, event_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?))
+    }
+
+    /// Appends a row, as [`insert_row`].
+    pub fn insert(&mut self, row: &NewRow) -> rusqlite::Result<()> {
+        self.0.execute(params![
+            row.id,
+            row.user_id,
+            row.task_id,
+            row.kind.as_str(),
+            row.amount_cents,
+            Day(row.billing_date),
+            Stamp(row.at),
+            row.event_id
+        ])?;
+        Ok(())
+    }
 }
 
 /// Moves a user's balance by `amount_cents`, opening their account if they have none.

@@ -25,8 +25,8 @@ impl Handler for Projection {
         Ok(movements.write()?)
     }
 
-    fn batch<'t>(&'t self, tx: &'t Tx<'t>) -> Box<dyn Batch + 't> {
-        Box::new(Movements::new(tx))
+    fn batch<'t>(&'t self, tx: &'t Tx<'t>) -> Result<Box<dyn Batch + 't>, DbError> {
+        Ok(Box::new(Movements::new(tx)))
     }
 }
 

@@ -37,6 +37,18 @@ pub fn optional_timestamp(
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Stamp(pub DateTime<Utc>);
 
+impl Stamp {
+    /// The text stored for this time (to bind one time many times, written out once).
+    pub fn text(&self) -> String {
+        let mut text = String::with_capacity(35);
+        if !push_date_time(&mut text, self.0, ' ', "+00:00") {
+            // Years outside 0..=9999 and leap seconds: chrono's own text, as rusqlite's.
+            text = self.0.format("%F %T%.f%:z").to_string();
+        }
+        text
+    }
+}
+
 impl ToSql for Stamp {
     fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
         let mut text = String::with_capacity(35);
@@ -121,6 +133,7 @@ mod tests {
         ) {
             let t = DateTime::<Utc>::from_timestamp(seconds, nanos).unwrap();
             prop_assert_eq!(as_text(&Stamp(t)), as_text(&t));
+            prop_assert_eq!(Stamp(t).text(), as_text(&t));
             prop_assert_eq!(as_text(&Day(t.date_naive())), as_text(&t.date_naive()));
         }
     }

@@ -40,8 +40,8 @@ pub trait Handler: Send + Sync + 'static {
     /// handler may instead keep work over the batch and do it once at the end (accounting
     /// sums each worker's balance moves). A batch that fails is dropped unfinished with its
     /// transaction, so whatever it kept is lost with the rest.
-    fn batch<'t>(&'t self, tx: &'t Tx<'t>) -> Box<dyn Batch + 't> {
-        Box::new(EachOnItsOwn { handler: self, tx })
+    fn batch<'t>(&'t self, tx: &'t Tx<'t>) -> Result<Box<dyn Batch + 't>, DbError> {
+        Ok(Box::new(EachOnItsOwn { handler: self, tx }))
     }
 }
 
@@ -440,7 +440,8 @@ fn apply_batch(
     }
     let now = clock.now();
     let applied_before = applied_among(tx, consumer, &events).map_err(DbError::from)?;
-    let mut batch = handler.batch(tx);
+    let mut inbox = Inbox::new(tx, consumer, now)?;
+    let mut batch = handler.batch(tx)?;
     for (index, event) in events.iter().enumerate() {
         if let Some(defect) = &event.defect {
             return Err(BatchError::Failed {
@@ -454,14 +455,12 @@ fn apply_batch(
         }
         let before = applied_before.contains(&event.envelope.event_id);
         match apply_one(
-            tx,
-            consumer,
+            &mut inbox,
             handler,
             batch.as_mut(),
             &event.envelope,
             &event.schema,
             before,
-            now,
         ) {
             Ok(()) => {}
             Err(ApplyError::Db(e)) => return Err(BatchError::Db(e)),
@@ -493,18 +492,45 @@ impl From<rusqlite::Error> for ApplyError {
     }
 }
 
+/// The inbox's insert for one transaction of a consumer: prepared once, and the time every
+/// event of it was applied written out once.
+struct Inbox<'c> {
+    insert: rusqlite::CachedStatement<'c>,
+    consumer: &'c str,
+    applied_at: String,
+}
+
+impl<'c> Inbox<'c> {
+    fn new(
+        tx: &'c Tx<'c>,
+        consumer: &'c str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Inbox<'c>, DbError> {
+        Ok(Inbox {
+            insert: tx.prepare_cached(
+                "INSERT INTO inbox (consumer, event_id, applied_at) VALUES (?1, ?2, ?3)",
+            )?,
+            consumer,
+            applied_at: Stamp(now).text(),
+        })
+    }
+
+    fn record(&mut self, event_id: Uuid) -> rusqlite::Result<()> {
+        self.insert
+            .execute(params![self.consumer, event_id, self.applied_at])?;
+        Ok(())
+    }
+}
+
 /// Validates, applies (as part of `batch`) and records one event, unless the inbox says it
 /// was applied before.
-#[allow(clippy::too_many_arguments)]
 fn apply_one(
-    tx: &Tx<'_>,
-    consumer: &str,
+    inbox: &mut Inbox<'_>,
     handler: &dyn Handler,
     batch: &mut dyn Batch,
     envelope: &Envelope,
     schema: &SchemaCheck,
     applied_before: bool,
-    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), ApplyError> {
     if applied_before {
         return Ok(());
@@ -531,8 +557,7 @@ fn apply_one(
             Err(anyhow::anyhow!("the handler panicked: {what}"))
         })
         .map_err(|e| ApplyError::Failed(Failure::Transient(format!("{e:#}"))))?;
-    tx.prepare_cached("INSERT INTO inbox (consumer, event_id, applied_at) VALUES (?1, ?2, ?3)")?
-        .execute(params![consumer, envelope.event_id, Stamp(now)])?;
+    inbox.record(envelope.event_id)?;
     Ok(())
 }
 
@@ -545,16 +570,15 @@ pub(crate) fn replay(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), String> {
     let before = already_applied(tx, consumer, envelope.event_id).map_err(|e| e.to_string())?;
-    let mut batch = handler.batch(tx);
+    let mut inbox = Inbox::new(tx, consumer, now).map_err(|e| e.to_string())?;
+    let mut batch = handler.batch(tx).map_err(|e| e.to_string())?;
     match apply_one(
-        tx,
-        consumer,
+        &mut inbox,
         handler,
         batch.as_mut(),
         envelope,
         &SchemaCheck::NotYet,
         before,
-        now,
     ) {
         Ok(()) => batch.finish().map_err(|e| e.to_string()),
         Err(ApplyError::Db(e)) => Err(e.to_string()),

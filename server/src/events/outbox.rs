@@ -113,20 +113,7 @@ impl Outbox {
     /// Validates `envelope` against its schema and appends it; returns its sequence number.
     /// A payload that breaks its schema is a bug in the producer: nothing is written.
     pub fn append(tx: &Tx<'_>, envelope: &Envelope) -> Result<i64> {
-        schema::validate(envelope).context("refusing to publish")?;
-        let mut insert = tx.prepare_cached(
-            "INSERT INTO outbox (event_id, event_name, event_version, event_time, producer, data)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        )?;
-        insert.execute(params![
-            envelope.event_id,
-            envelope.event_name,
-            envelope.event_version,
-            Stamp(envelope.event_time),
-            envelope.producer,
-            envelope.data,
-        ])?;
-        Ok(tx.last_insert_rowid())
+        Publisher::new(tx)?.append(envelope)
     }
 
     /// Up to `limit` events after position `after`, in log order.
@@ -146,5 +133,43 @@ impl Outbox {
     /// The sequence number of the newest event, 0 when the log is empty.
     pub fn head(conn: &Connection) -> Result<i64, DbError> {
         Ok(conn.query_row("SELECT coalesce(max(seq), 0) FROM outbox", [], |r| r.get(0))?)
+    }
+}
+
+/// The outbox's insert, prepared once for the many events of a consumer's batch (taking a
+/// statement from the cache and giving it back hashes its text each time).
+pub struct Publisher<'c> {
+    tx: &'c Tx<'c>,
+    insert: rusqlite::CachedStatement<'c>,
+}
+
+impl<'c> Publisher<'c> {
+    pub fn new(tx: &'c Tx<'c>) -> rusqlite::Result<Publisher<'c>> {
+        let insert = tx.prepare_cached(
+            "INSERT INTO outbox (event_id, event_name, event_version, event_time, producer, data)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?;
+        Ok(Publisher { tx, insert })
+    }
+
+    /// As [`Outbox::publish`].
+    pub fn publish<P: EventPayload>(&mut self, payload: P, at: DateTime<Utc>) -> Result<Envelope> {
+        let envelope = payload.into_envelope(at);
+        self.append(&envelope)?;
+        Ok(envelope)
+    }
+
+    /// As [`Outbox::append`].
+    pub fn append(&mut self, envelope: &Envelope) -> Result<i64> {
+        schema::validate(envelope).context("refusing to publish")?;
+        self.insert.execute(params![
+            envelope.event_id,
+            envelope.event_name,
+            envelope.event_version,
+            Stamp(envelope.event_time),
+            envelope.producer,
+            envelope.data,
+        ])?;
+        Ok(self.tx.last_insert_rowid())
     }
 }

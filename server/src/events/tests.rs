@@ -40,12 +40,12 @@ impl Handler for Counting {
         Ok(())
     }
 
-    fn batch<'t>(&'t self, tx: &'t Tx<'t>) -> Box<dyn Batch + 't> {
-        Box::new(Tally {
+    fn batch<'t>(&'t self, tx: &'t Tx<'t>) -> Result<Box<dyn Batch + 't>, DbError> {
+        Ok(Box::new(Tally {
             counting: self,
             tx,
             heard: 0,
-        })
+        }))
     }
 }
 
