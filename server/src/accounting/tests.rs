@@ -5,6 +5,7 @@ use super::ledger::Ledger;
 use super::pricing::{FEE_CENTS, REWARD_CENTS};
 use super::store;
 use crate::db::{Db, DbError};
+use crate::events::test_log::TestLog;
 use crate::events::{Envelope, EventPayload, Handler};
 use ates_shared::Role;
 use ates_shared::events::accounting::TransactionApplied;
@@ -45,11 +46,16 @@ impl Books {
         }
     }
 
-    async fn apply(&self, event: Envelope) {
-        let ledger = Ledger {
+    /// A ledger handler with these books' time zone and price seed.
+    fn ledger(&self) -> Ledger {
+        Ledger {
             timezone: self.ledger.timezone,
             seed: self.ledger.seed.clone(),
-        };
+        }
+    }
+
+    async fn apply(&self, event: Envelope) {
+        let ledger = self.ledger();
         self.db
             .write(move |tx| {
                 ledger
@@ -402,15 +408,7 @@ async fn published(db: &Db) -> Vec<(Uuid, String, i64, NaiveDate)> {
 async fn a_batch_books_exactly_what_one_event_at_a_time_books() {
     let one_by_one = Books::new();
     let batched = Books::with_seed(one_by_one.ledger.seed.clone());
-    let dir = tempfile::tempdir().unwrap();
-    let tracker = Db::open(
-        dir.path(),
-        "tracker",
-        &rusqlite_migration::Migrations::new(vec![rusqlite_migration::M::up(
-            crate::events::tables::EVENT_TABLES,
-        )]),
-    )
-    .unwrap();
+    let tracker = TestLog::new("tracker");
     for books in [&one_by_one, &batched] {
         books.close(date(1), at(2, 0)).await;
     }
@@ -470,24 +468,11 @@ async fn a_batch_books_exactly_what_one_event_at_a_time_books() {
         events.push(completed.into_envelope(when));
     }
 
+    tracker.publish(events.clone()).await;
     for event in &events {
         one_by_one.apply(event.clone()).await;
-        let event = event.clone();
-        tracker
-            .write(move |tx| crate::events::Outbox::append(tx, &event).map(|_| ()))
-            .await
-            .unwrap();
     }
-    let consumer = crate::events::Consumer::new(
-        "accounting",
-        batched.db.clone(),
-        std::sync::Arc::new(crate::events::transport::OutboxLog::new(tracker)),
-        std::sync::Arc::new(Ledger {
-            timezone: batched.ledger.timezone,
-            seed: batched.ledger.seed.clone(),
-        }),
-        std::sync::Arc::new(crate::clock::SystemClock),
-    );
+    let consumer = tracker.consumer("accounting", batched.db.clone(), batched.ledger());
     assert_eq!(
         consumer.step().await.unwrap(),
         crate::events::consumer::Step::Applied(events.len()),
@@ -522,15 +507,7 @@ async fn a_batch_books_exactly_what_one_event_at_a_time_books() {
 async fn a_batch_that_fails_midway_books_each_good_event_once() {
     let one_by_one = Books::new();
     let batched = Books::with_seed(one_by_one.ledger.seed.clone());
-    let dir = tempfile::tempdir().unwrap();
-    let tracker = Db::open(
-        dir.path(),
-        "tracker",
-        &rusqlite_migration::Migrations::new(vec![rusqlite_migration::M::up(
-            crate::events::tables::EVENT_TABLES,
-        )]),
-    )
-    .unwrap();
+    let tracker = TestLog::new("tracker");
     let worker = Uuid::now_v7();
     let assign = |task: Uuid, hour: u32| {
         TaskAssigned {
@@ -544,45 +521,24 @@ async fn a_batch_that_fails_midway_books_each_good_event_once() {
         vec![assign(Uuid::now_v7(), 1), assign(Uuid::now_v7(), 2)],
         vec![assign(Uuid::now_v7(), 4)],
     );
-    let publish = |events: Vec<Envelope>| {
-        tracker.write(move |tx| -> crate::error::Result<()> {
-            for event in &events {
-                crate::events::Outbox::append(tx, event)?;
-            }
-            Ok(())
-        })
-    };
-    publish(before.clone()).await.unwrap();
+    tracker.publish(before.clone()).await;
     // An assignment without an assignee: it breaks its schema and can never apply.
     tracker
-        .write(|tx| -> Result<(), DbError> {
-            tx.execute(
-                "INSERT INTO outbox (event_id, event_name, event_version, event_time, producer, data)
-                 VALUES (?1, 'TaskAssigned', 1, '2026-05-02T03:00:00Z', 'tracker', ?2)",
-                rusqlite::params![
-                    Uuid::now_v7(),
-                    format!(r#"{{"task_id":"{}","assigned_at":"2026-05-02T03:00:00Z"}}"#, Uuid::now_v7())
-                ],
-            )?;
-            Ok(())
-        })
-        .await
-        .unwrap();
-    publish(after.clone()).await.unwrap();
+        .append_raw(
+            "TaskAssigned",
+            "2026-05-02T03:00:00Z",
+            format!(
+                r#"{{"task_id":"{}","assigned_at":"2026-05-02T03:00:00Z"}}"#,
+                Uuid::now_v7()
+            ),
+        )
+        .await;
+    tracker.publish(after.clone()).await;
     for event in before.into_iter().chain(after) {
         one_by_one.apply(event).await;
     }
 
-    let consumer = std::sync::Arc::new(crate::events::Consumer::new(
-        "accounting",
-        batched.db.clone(),
-        std::sync::Arc::new(crate::events::transport::OutboxLog::new(tracker)),
-        std::sync::Arc::new(Ledger {
-            timezone: batched.ledger.timezone,
-            seed: batched.ledger.seed.clone(),
-        }),
-        std::sync::Arc::new(crate::clock::SystemClock),
-    ));
+    let consumer = tracker.consumer("accounting", batched.db.clone(), batched.ledger());
     assert_eq!(consumer.drain().await.unwrap(), 4);
     let parked: i64 = batched
         .db

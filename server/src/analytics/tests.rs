@@ -5,6 +5,7 @@ use super::projection::Projection;
 use super::{Analytics, Span, store};
 use crate::clock::ManualClock;
 use crate::db::{Db, DbError};
+use crate::events::test_log::TestLog;
 use crate::events::{Envelope, EventPayload, Handler};
 use ates_shared::api::{EntryKind, Period};
 use ates_shared::events::accounting::{TransactionApplied, TransactionAppliedV1};
@@ -265,15 +266,7 @@ async fn money_tables(db: &Db) -> Vec<String> {
 #[tokio::test]
 async fn a_batch_projects_exactly_what_one_event_at_a_time_projects() {
     let (one_by_one, batched) = (Fixture::new(), Fixture::new());
-    let dir = tempfile::tempdir().unwrap();
-    let accounting = Db::open(
-        dir.path(),
-        "accounting",
-        &rusqlite_migration::Migrations::new(vec![rusqlite_migration::M::up(
-            crate::events::tables::EVENT_TABLES,
-        )]),
-    )
-    .unwrap();
+    let accounting = TestLog::new("accounting");
     let users: Vec<Uuid> = (0..3).map(|_| Uuid::now_v7()).collect();
     let tasks: Vec<Uuid> = (0..4).map(|_| Uuid::now_v7()).collect();
     let mut events = Vec::new();
@@ -308,21 +301,11 @@ async fn a_batch_projects_exactly_what_one_event_at_a_time_projects() {
         };
         events.push(payout.into_envelope(at(day + 1, 0)));
     }
+    accounting.publish(events.clone()).await;
     for event in &events {
         one_by_one.apply(event.clone()).await;
-        let event = event.clone();
-        accounting
-            .write(move |tx| crate::events::Outbox::append(tx, &event).map(|_| ()))
-            .await
-            .unwrap();
     }
-    let consumer = crate::events::Consumer::new(
-        "analytics",
-        batched.analytics.db().clone(),
-        std::sync::Arc::new(crate::events::transport::OutboxLog::new(accounting)),
-        std::sync::Arc::new(Projection),
-        std::sync::Arc::new(crate::clock::SystemClock),
-    );
+    let consumer = accounting.consumer("analytics", batched.analytics.db().clone(), Projection);
     assert_eq!(
         consumer.step().await.unwrap(),
         crate::events::consumer::Step::Applied(events.len()),

@@ -51,11 +51,7 @@ impl Stamp {
 
 impl ToSql for Stamp {
     fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-        let mut text = String::with_capacity(35);
-        if !push_date_time(&mut text, self.0, ' ', "+00:00") {
-            return self.0.to_sql();
-        }
-        Ok(ToSqlOutput::Owned(Value::Text(text)))
+        Ok(ToSqlOutput::Owned(Value::Text(self.text())))
     }
 }
 

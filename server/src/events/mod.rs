@@ -22,6 +22,8 @@ pub mod tables;
 pub mod transport;
 
 #[cfg(test)]
+pub(crate) mod test_log;
+#[cfg(test)]
 mod tests;
 
 pub use ates_shared::events::{Envelope, EventPayload};
