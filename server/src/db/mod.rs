@@ -10,6 +10,7 @@
 
 use rusqlite::Connection;
 use rusqlite_migration::Migrations;
+use std::collections::HashMap;
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, mpsc};
@@ -124,6 +125,7 @@ struct Inner {
     /// pooled connection.
     read_turns: Arc<tokio::sync::Semaphore>,
     commits: watch::Sender<u64>,
+    signals: Mutex<HashMap<String, Arc<watch::Sender<u64>>>>,
 }
 
 impl Db {
@@ -151,6 +153,7 @@ impl Db {
                 readers: Mutex::new(Vec::new()),
                 read_turns: Arc::new(tokio::sync::Semaphore::new(MAX_READERS)),
                 commits,
+                signals: Mutex::new(HashMap::new()),
             }),
         };
         let notify = db.inner.commits.clone();
@@ -336,6 +339,19 @@ impl Db {
     /// Ticks after every commit of this database: consumers of its outbox wait on it.
     pub fn commits(&self) -> watch::Receiver<u64> {
         self.inner.commits.subscribe()
+    }
+
+    /// A named signal of this database, made on first use, for readers that care about one
+    /// kind of change rather than every commit: the writer that made the change ticks it
+    /// once its transaction has committed. Every commit wakes whoever waits on
+    /// [`Db::commits`]; in split mode that woke each consumer for the others' events and
+    /// for its own work, one wasted read each time.
+    pub fn signal(&self, name: &str) -> Arc<watch::Sender<u64>> {
+        let mut signals = self.inner.signals.lock().expect("signals lock");
+        signals
+            .entry(name.to_owned())
+            .or_insert_with(|| Arc::new(watch::channel(0).0))
+            .clone()
     }
 }
 

@@ -7,6 +7,7 @@ use super::outbox::{LoggedEvent, Outbox};
 use crate::db::{Db, DbError};
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use tokio::sync::watch;
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -77,6 +78,12 @@ impl MirrorLog {
             source: source.to_owned(),
         }
     }
+
+    /// Ticks after `source`'s events were added to `db`'s `received` table (the inbox
+    /// ticks it once they are committed); its consumers wait on this alone.
+    pub fn arrivals(db: &Db, source: &str) -> Arc<watch::Sender<u64>> {
+        db.signal(&format!("received.{source}"))
+    }
 }
 
 impl EventLog for MirrorLog {
@@ -115,6 +122,6 @@ impl EventLog for MirrorLog {
     }
 
     fn changes(&self) -> watch::Receiver<u64> {
-        self.db.commits()
+        MirrorLog::arrivals(&self.db, &self.source).subscribe()
     }
 }

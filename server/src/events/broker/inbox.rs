@@ -5,6 +5,7 @@ use super::relay::{ResendRequest, request_resend};
 use super::wire::WireEvent;
 use super::{Broker, connect, declare_topology};
 use crate::db::{Db, DbError};
+use crate::events::transport::MirrorLog;
 use anyhow::Context as _;
 use futures_util::StreamExt as _;
 use lapin::message::Delivery;
@@ -50,6 +51,8 @@ pub async fn run(
 #[derive(Debug, Default)]
 struct Outcome {
     stored: usize,
+    /// Sources with events stored, each once.
+    arrived: Vec<String>,
     duplicates: usize,
     /// Indexes of the events refused (see `store`).
     refused: Vec<usize>,
@@ -227,7 +230,7 @@ async fn store(db: &Db, events: Vec<WireEvent>) -> Result<Outcome, DbError> {
     if events.is_empty() {
         return Ok(Outcome::default());
     }
-    db.write_exclusive(move |tx| -> Result<Outcome, DbError> {
+    let outcome = db.write_exclusive(move |tx| -> Result<Outcome, DbError> {
         let mut outcome = Outcome::default();
         let mut heads: HashMap<String, i64> = HashMap::new();
         let mut producers: HashMap<String, String> = HashMap::new();
@@ -297,6 +300,9 @@ async fn store(db: &Db, events: Vec<WireEvent>) -> Result<Outcome, DbError> {
                     c[5],
                     now
                 ])?;
+                if !outcome.arrived.contains(&event.source) {
+                    outcome.arrived.push(event.source.clone());
+                }
                 heads.insert(event.source, event.seq);
                 outcome.stored += 1;
             } else {
@@ -309,7 +315,12 @@ async fn store(db: &Db, events: Vec<WireEvent>) -> Result<Outcome, DbError> {
             .retain(|source, from| heads.get(source).is_none_or(|head| *head < *from));
         Ok(outcome)
     })
-    .await
+    .await?;
+    // Committed: wake the consumers of what arrived, and only them.
+    for source in &outcome.arrived {
+        MirrorLog::arrivals(db, source).send_modify(|n| *n += 1);
+    }
+    Ok(outcome)
 }
 
 #[cfg(test)]
@@ -341,16 +352,31 @@ mod tests {
     async fn events_are_kept_in_order_duplicates_dropped_and_gaps_noted() {
         let dir = tempfile::tempdir().unwrap();
         let db = db(dir.path());
+        let mut auth_arrived = MirrorLog::arrivals(&db, "auth").subscribe();
+        let tracker_arrived = MirrorLog::arrivals(&db, "tracker").subscribe();
         let one = event("auth", 1);
-        let first = store(&db, vec![one.clone(), event("auth", 2), one])
+        let first = store(&db, vec![one.clone(), event("auth", 2), one.clone()])
             .await
             .unwrap();
         assert_eq!((first.stored, first.duplicates), (2, 1));
         assert!(first.gaps.is_empty());
+        assert!(
+            auth_arrived.has_changed().unwrap(),
+            "auth's consumers are woken"
+        );
+        assert!(!tracker_arrived.has_changed().unwrap(), "tracker's are not");
+        auth_arrived.mark_unchanged();
+        let held = store(&db, vec![one]).await.unwrap();
+        assert_eq!((held.stored, held.duplicates), (0, 1));
+        assert!(
+            !auth_arrived.has_changed().unwrap(),
+            "a duplicate wakes nobody"
+        );
         let gap = store(&db, vec![event("auth", 5), event("tracker", 1)])
             .await
             .unwrap();
         assert_eq!(gap.stored, 1, "tracker's first");
+        assert!(tracker_arrived.has_changed().unwrap());
         assert_eq!(gap.gaps.get("auth"), Some(&3));
         let filled = store(
             &db,
