@@ -4,7 +4,7 @@
 use super::relay::{ResendRequest, request_resend};
 use super::wire::WireEvent;
 use super::{Broker, connect, declare_topology};
-use crate::db::{Db, DbError};
+use crate::db::{Db, DbError, Tx};
 use crate::events::transport::MirrorLog;
 use anyhow::Context as _;
 use futures_util::StreamExt as _;
@@ -18,6 +18,8 @@ use tokio::sync::watch;
 
 /// Deliveries written per transaction at most.
 const BATCH: usize = 1000;
+/// Batches up to this size share a commit with other writes.
+const SHARED_COMMIT: usize = 16;
 /// Deliveries the broker may have on their way unacknowledged: several batches, so the
 /// next one arrives while this one commits.
 const PREFETCH: u16 = 4000;
@@ -230,7 +232,10 @@ async fn store(db: &Db, events: Vec<WireEvent>) -> Result<Outcome, DbError> {
     if events.is_empty() {
         return Ok(Outcome::default());
     }
-    let outcome = db.write_exclusive(move |tx| -> Result<Outcome, DbError> {
+    // A few deliveries share their commit with the consumers' work waiting for the writer
+    // (see `Consumer::apply`); a full batch has a transaction of its own.
+    let small = events.len() <= SHARED_COMMIT;
+    let store = move |tx: &Tx<'_>| -> Result<Outcome, DbError> {
         let mut outcome = Outcome::default();
         let mut heads: HashMap<String, i64> = HashMap::new();
         let mut producers: HashMap<String, String> = HashMap::new();
@@ -314,8 +319,12 @@ async fn store(db: &Db, events: Vec<WireEvent>) -> Result<Outcome, DbError> {
             .gaps
             .retain(|source, from| heads.get(source).is_none_or(|head| *head < *from));
         Ok(outcome)
-    })
-    .await?;
+    };
+    let outcome = if small {
+        db.write(store).await?
+    } else {
+        db.write_exclusive(store).await?
+    };
     // Committed: wake the consumers of what arrived, and only them.
     for source in &outcome.arrived {
         MirrorLog::arrivals(db, source).send_modify(|n| *n += 1);
