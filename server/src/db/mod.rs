@@ -193,8 +193,8 @@ impl Db {
     }
 
     /// Like [`Db::write`], but `f` gets a transaction of its own. For large writes
-    /// (reshuffles, consumer batches), where a savepoint's page copies would cost more
-    /// than the shared commit saves.
+    /// (reshuffles, consumer batches of more than a few events), where a savepoint's page
+    /// copies would cost more than the shared commit saves.
     pub async fn write_exclusive<T, E, F>(&self, f: F) -> Result<T, E>
     where
         F: FnOnce(&Tx<'_>) -> Result<T, E> + Send + 'static,

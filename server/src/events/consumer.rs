@@ -35,8 +35,9 @@ pub trait Handler: Send + Sync + 'static {
         true
     }
 
-    /// Opens a batch: the events of one transaction, handled in log order, then finished
-    /// before the transaction commits. By default each event is handled on its own; a
+    /// Opens a batch: the events of one transaction (or, for a small batch, of one
+    /// savepoint in a commit shared with other writes), handled in log order, then finished
+    /// before it commits. By default each event is handled on its own; a
     /// handler may instead keep work over the batch and do it once at the end (accounting
     /// sums each worker's balance moves). A batch that fails is dropped unfinished with its
     /// transaction, so whatever it kept is lost with the rest.
@@ -94,7 +95,8 @@ impl Default for RetryPolicy {
 /// event) for each busy consumer. 100k fee rows settled in 3.1 s with 4000, 2.3-2.6 s
 /// with 16000.
 const BATCH: usize = 8000;
-/// Batches up to this size are checked against their schemas in place.
+/// Batches up to this size are checked against their schemas in place, and share their
+/// commit with other writes (see `Consumer::apply`).
 const SMALL_BATCH: usize = 16;
 /// Consumers poll this often even without a wake-up (events written by another process).
 const POLL_INTERVAL: Duration = Duration::from_millis(500);
@@ -416,7 +418,8 @@ async fn fetch(log: Arc<dyn EventLog>, position: i64) -> Result<Vec<LoggedEvent>
 /// Why a batch was not applied.
 enum BatchError {
     Db(DbError),
-    /// `events[index]` failed; the transaction (the whole batch) is rolled back.
+    /// `events[index]` failed; the whole batch's work is rolled back (its transaction, or
+    /// its savepoint in a shared commit).
     Failed {
         events: Vec<LoggedEvent>,
         index: usize,
@@ -431,7 +434,8 @@ impl From<DbError> for BatchError {
 }
 
 /// Applies `events` (which follow `expected_position`) and moves the position past them,
-/// all or nothing: on the first failure the caller's transaction is rolled back. Batches
+/// all or nothing: on the first failure the caller's transaction (or savepoint) is rolled
+/// back. Batches
 /// are optimistic (no savepoint per event, which would copy pages for every event); a
 /// failure is rare and costs one re-run. If another writer moved the position (a rewind),
 /// nothing is applied: the next step starts from the new position.

@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
-/// Deliveries written per transaction at most.
+/// Deliveries written per commit at most.
 const BATCH: usize = 1000;
 /// Batches up to this size share a commit with other writes.
 const SHARED_COMMIT: usize = 16;
