@@ -291,7 +291,12 @@ pub async fn steady_load(
                 .send()
                 .await
                 .unwrap();
-            assert!(reply.status().is_success());
+            let status = reply.status();
+            assert!(
+                status.is_success(),
+                "POST /tasks answered {status}: {}",
+                reply.text().await.unwrap_or_default()
+            );
         });
     }
     while requests.join_next().await.is_some() {}
