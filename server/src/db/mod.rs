@@ -21,6 +21,8 @@ pub use time::{Day, Stamp, optional_timestamp, timestamp};
 
 /// How many queued write jobs may share one transaction.
 const MAX_JOBS_PER_COMMIT: usize = 256;
+/// Batches of at most this many items share a commit (see [`Db::write_batch`]).
+const SHARED_BATCH_ITEMS: usize = 16;
 /// Reads running at once on one database, each on a blocking thread with a pooled
 /// connection. More wait for a turn: 64 concurrent readers once meant ~190 threads and
 /// connections opened and closed per request (their page caches and prepared statements
@@ -190,6 +192,20 @@ impl Db {
         E: From<DbError> + Send + 'static,
     {
         self.submit(false, None, f).await
+    }
+
+    /// Writes a batch of `items` (events, deliveries): a few share the commit of whatever
+    /// else waits for the writer ([`Db::write`]), one fsync for several instead of a queue
+    /// of them at a steady load; more get a transaction of their own
+    /// ([`Db::write_exclusive`]), where a savepoint's page copies would cost more than the
+    /// shared commit saves.
+    pub async fn write_batch<T, E, F>(&self, items: usize, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&Tx<'_>) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        self.submit(items > SHARED_BATCH_ITEMS, None, f).await
     }
 
     /// Like [`Db::write`], but `f` gets a transaction of its own. For large writes

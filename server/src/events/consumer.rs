@@ -95,8 +95,7 @@ impl Default for RetryPolicy {
 /// event) for each busy consumer. 100k fee rows settled in 3.1 s with 4000, 2.3-2.6 s
 /// with 16000.
 const BATCH: usize = 8000;
-/// Batches up to this size are checked against their schemas in place, and share their
-/// commit with other writes (see `Consumer::apply`).
+/// Batches up to this size are checked against their schemas in place.
 const SMALL_BATCH: usize = 16;
 /// Consumers poll this often even without a wake-up (events written by another process).
 const POLL_INTERVAL: Duration = Duration::from_millis(500);
@@ -290,20 +289,15 @@ impl Consumer {
     /// Applies `events`, which follow `position`, all or nothing.
     /// `Ok(false)`: the position is no longer `position`, nothing was applied.
     ///
-    /// A small batch (a user's event or two, at a steady load) shares its commit with
-    /// whatever else waits for the writer (the inbox's next delivery, another consumer):
-    /// one fsync for several, instead of a queue of them. A large one has a transaction of
-    /// its own, where a savepoint's page copies would cost more than the shared commit saves.
+    /// A small batch (a user's event or two) shares its commit with the inbox's next
+    /// delivery or another consumer (see [`Db::write_batch`]).
     async fn apply(&self, position: i64, events: Vec<LoggedEvent>) -> Result<bool, BatchError> {
-        let small = events.len() <= SMALL_BATCH;
         let (name, handler, clock) = (self.name.clone(), self.handler.clone(), self.clock.clone());
-        let apply =
-            move |tx: &Tx<'_>| apply_batch(tx, &name, handler.as_ref(), &clock, position, events);
-        if small {
-            self.db.write(apply).await
-        } else {
-            self.db.write_exclusive(apply).await
-        }
+        self.db
+            .write_batch(events.len(), move |tx| {
+                apply_batch(tx, &name, handler.as_ref(), &clock, position, events)
+            })
+            .await
     }
 
     /// Applies every pending event now; returns how many were taken from the log.
@@ -435,8 +429,7 @@ impl From<DbError> for BatchError {
 
 /// Applies `events` (which follow `expected_position`) and moves the position past them,
 /// all or nothing: on the first failure the caller's transaction (or savepoint) is rolled
-/// back. Batches
-/// are optimistic (no savepoint per event, which would copy pages for every event); a
+/// back. Batches are optimistic (no savepoint per event, which would copy pages for every event); a
 /// failure is rare and costs one re-run. If another writer moved the position (a rewind),
 /// nothing is applied: the next step starts from the new position.
 fn apply_batch(

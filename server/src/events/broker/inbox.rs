@@ -18,8 +18,6 @@ use tokio::sync::watch;
 
 /// Deliveries written per commit at most.
 const BATCH: usize = 1000;
-/// Batches up to this size share a commit with other writes.
-const SHARED_COMMIT: usize = 16;
 /// Deliveries the broker may have on their way unacknowledged: several batches, so the
 /// next one arrives while this one commits.
 const PREFETCH: u16 = 4000;
@@ -232,9 +230,8 @@ async fn store(db: &Db, events: Vec<WireEvent>) -> Result<Outcome, DbError> {
     if events.is_empty() {
         return Ok(Outcome::default());
     }
-    // A few deliveries share their commit with the consumers' work waiting for the writer
-    // (see `Consumer::apply`); a full batch has a transaction of its own.
-    let small = events.len() <= SHARED_COMMIT;
+    // A few deliveries share their commit with the consumers' work (`Db::write_batch`).
+    let count = events.len();
     let store = move |tx: &Tx<'_>| -> Result<Outcome, DbError> {
         let mut outcome = Outcome::default();
         let mut heads: HashMap<String, i64> = HashMap::new();
@@ -320,11 +317,7 @@ async fn store(db: &Db, events: Vec<WireEvent>) -> Result<Outcome, DbError> {
             .retain(|source, from| heads.get(source).is_none_or(|head| *head < *from));
         Ok(outcome)
     };
-    let outcome = if small {
-        db.write(store).await?
-    } else {
-        db.write_exclusive(store).await?
-    };
+    let outcome = db.write_batch(count, store).await?;
     // Committed: wake the consumers of what arrived, and only them.
     for source in &outcome.arrived {
         MirrorLog::arrivals(db, source).send_modify(|n| *n += 1);
