@@ -345,6 +345,12 @@ impl Db {
             }
         };
         let result = f(&conn);
+        // A read left inside a transaction (one that began a read transaction and returned
+        // early) would pin its old snapshot for every later read on this connection, and
+        // keep the WAL from being checkpointed past it: such a connection is closed, not pooled.
+        if !conn.is_autocommit() {
+            return result;
+        }
         let mut pool = self.inner.readers.lock().expect("reader pool lock");
         if pool.len() < MAX_READERS {
             pool.push(conn);
@@ -408,9 +414,17 @@ where
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&Tx(conn))))
         .unwrap_or_else(|_| Err(E::from(DbError::Panicked)));
     if shared {
-        match outcome {
-            Ok(_) => sql("RELEASE job")?,
-            Err(_) => sql("ROLLBACK TO job; RELEASE job")?,
+        let end = match outcome {
+            Ok(_) => "RELEASE job",
+            Err(_) => "ROLLBACK TO job; RELEASE job",
+        };
+        if let Err(e) = conn.execute_batch(end) {
+            // The job's work can no longer be kept apart from its neighbours' (a failed
+            // rollback would leave it in the transaction, to commit with theirs while its
+            // caller hears it failed): the whole transaction goes, and the writer fails
+            // every job of it, as when SQLite rolls back by itself.
+            let _ = conn.execute_batch("ROLLBACK");
+            return Err(E::from(e.into()));
         }
     }
     outcome
@@ -686,6 +700,70 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(count, 0);
+    }
+
+    #[tokio::test]
+    async fn a_read_left_inside_a_transaction_does_not_pin_a_pooled_connection() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = test_db(dir.path());
+        let count = |c: &Connection| -> Result<i64, DbError> {
+            Ok(c.query_row("SELECT count(*) FROM t", [], |r| r.get(0))?)
+        };
+        // Begins a read transaction and returns without ending it.
+        let opened: i64 = db
+            .read_inline(|c| {
+                c.execute_batch("BEGIN")?;
+                count(c)
+            })
+            .await
+            .unwrap();
+        assert_eq!(opened, 0);
+        db.write(|tx| -> Result<usize, DbError> {
+            Ok(tx.execute("INSERT INTO t (v) VALUES (1)", [])?)
+        })
+        .await
+        .unwrap();
+        // The pool hands out its most recent connection first: it must see the write.
+        assert_eq!(db.read_inline(count).await.unwrap(), 1);
+        assert!(
+            db.inner
+                .readers
+                .lock()
+                .unwrap()
+                .iter()
+                .all(Connection::is_autocommit)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_job_whose_savepoint_cannot_be_rolled_back_commits_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = test_db(dir.path());
+        // Holds the writer, so that the next two jobs queue and share a transaction.
+        let holding = db.write_exclusive(|_tx| -> Result<(), DbError> {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            Ok(())
+        });
+        let neighbour = db.write(|tx| -> Result<usize, DbError> {
+            Ok(tx.execute("INSERT INTO t (v) VALUES (1)", [])?)
+        });
+        // Ends its own savepoint, writes, then fails: its rollback has nothing to go back to.
+        let rogue = db.write(|tx| -> Result<(), DbError> {
+            let _ = tx.execute_batch("RELEASE job");
+            tx.execute("INSERT INTO t (v) VALUES (2)", [])?;
+            Err(DbError::Panicked)
+        });
+        let (held, _neighbour, rogue) = tokio::join!(holding, neighbour, rogue);
+        held.unwrap();
+        assert!(rogue.is_err());
+        let rogue_rows: i64 = db
+            .read(|c| {
+                c.query_row("SELECT count(*) FROM t WHERE v = 2", [], |r| r.get(0))
+                    .map_err(DbError::from)
+            })
+            .await
+            .unwrap();
+        assert_eq!(rogue_rows, 0, "a failed job's write was committed");
     }
 
     #[tokio::test]

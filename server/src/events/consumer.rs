@@ -466,6 +466,7 @@ fn apply_batch(
         }
         let before = applied_before.contains(&event.envelope.event_id);
         match apply_one(
+            tx,
             &mut inbox,
             handler,
             batch.as_mut(),
@@ -536,6 +537,7 @@ impl<'c> Inbox<'c> {
 /// Validates, applies (as part of `batch`) and records one event, unless the inbox says it
 /// was applied before.
 fn apply_one(
+    tx: &Tx<'_>,
     inbox: &mut Inbox<'_>,
     handler: &dyn Handler,
     batch: &mut dyn Batch,
@@ -567,7 +569,19 @@ fn apply_one(
                 .unwrap_or_default();
             Err(anyhow::anyhow!("the handler panicked: {what}"))
         })
-        .map_err(|e| ApplyError::Failed(Failure::Transient(format!("{e:#}"))))?;
+        .map_err(|e| {
+            // Some failures (disk full, I/O errors) make SQLite roll the whole transaction
+            // back: the database failed, not the event. The step fails and is tried again,
+            // rather than the event being retried against nothing and parked.
+            if tx.is_autocommit() {
+                ApplyError::Db(DbError::Sqlite(rusqlite::Error::SqliteFailure(
+                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ABORT),
+                    Some(format!("SQLite rolled back the transaction: {e:#}")),
+                )))
+            } else {
+                ApplyError::Failed(Failure::Transient(format!("{e:#}")))
+            }
+        })?;
     inbox.record(envelope.event_id)?;
     Ok(())
 }
@@ -584,6 +598,7 @@ pub(crate) fn replay(
     let mut inbox = Inbox::new(tx, consumer, now).map_err(|e| e.to_string())?;
     let mut batch = handler.batch(tx).map_err(|e| e.to_string())?;
     match apply_one(
+        tx,
         &mut inbox,
         handler,
         batch.as_mut(),

@@ -301,3 +301,63 @@ async fn a_panicking_handler_is_retried_and_parked_like_a_failing_one() {
         parked[0].error
     );
 }
+
+/// Fails the way a full disk or an I/O error does: SQLite has rolled the whole transaction
+/// back by itself before the handler's error comes out.
+struct LosesItsTransaction {
+    failing: Arc<AtomicBool>,
+}
+
+impl Handler for LosesItsTransaction {
+    fn handle(&self, tx: &Tx<'_>, _event: &Envelope) -> anyhow::Result<()> {
+        if self.failing.load(Ordering::SeqCst) {
+            tx.execute_batch("ROLLBACK")?;
+            anyhow::bail!("database or disk is full");
+        }
+        tx.execute("UPDATE counter SET n = n + 1", [])?;
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_transaction_lost_under_a_handler_fails_the_step_and_parks_nothing() {
+    let log = test_log::TestLog::new("producer");
+    let dir = tempfile::tempdir().unwrap();
+    let consumer_db = Db::open(
+        dir.path(),
+        "consumer",
+        &Migrations::new(vec![
+            M::up(EVENT_TABLES),
+            M::up(crate::events::tables::DEAD_LETTER_RESOLUTION),
+            M::up("CREATE TABLE counter (n INTEGER NOT NULL); INSERT INTO counter VALUES (0);"),
+        ]),
+    )
+    .unwrap();
+    let failing = Arc::new(AtomicBool::new(true));
+    let consumer = log.consumer(
+        "test",
+        consumer_db.clone(),
+        LosesItsTransaction {
+            failing: failing.clone(),
+        },
+    );
+    publish(&log.db, "ann").await;
+
+    assert!(
+        consumer.step().await.is_err(),
+        "the database failed, not the event"
+    );
+    let parked: i64 = consumer_db
+        .read(|c| {
+            c.query_row("SELECT count(*) FROM dead_letters", [], |r| r.get(0))
+                .map_err(DbError::from)
+        })
+        .await
+        .unwrap();
+    assert_eq!(parked, 0, "an event is parked only for its own failure");
+    assert_eq!(consumer.position().await.unwrap(), 0);
+
+    failing.store(false, Ordering::SeqCst);
+    consumer.drain().await.unwrap();
+    assert_eq!(count(&consumer_db).await, 1);
+}
