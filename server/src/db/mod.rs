@@ -47,6 +47,8 @@ const CHECKPOINT_PAGES: i32 = 1000;
 thread_local! {
     /// Pages in the WAL after the last commit on this thread (a writer thread's own).
     static WAL_PAGES: std::cell::Cell<i32> = const { std::cell::Cell::new(0) };
+    /// Whether the transaction running on this (writer) thread appended to the outbox.
+    static OUTBOX_APPENDED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 fn note_wal_pages(_: &rusqlite::hooks::Wal, pages: std::ffi::c_int) -> rusqlite::Result<()> {
@@ -72,6 +74,14 @@ pub enum DbError {
 /// A connection inside an open write transaction. Work done through it commits with the
 /// transaction or not at all.
 pub struct Tx<'a>(&'a Connection);
+
+impl Tx<'_> {
+    /// Marks this transaction as one that appended to the outbox: once it commits,
+    /// [`Db::appends`] ticks. (A `Tx` lives only on its database's writer thread.)
+    pub fn note_outbox_append(&self) {
+        OUTBOX_APPENDED.set(true);
+    }
+}
 
 impl Deref for Tx<'_> {
     type Target = Connection;
@@ -127,6 +137,7 @@ struct Inner {
     /// pooled connection.
     read_turns: Arc<tokio::sync::Semaphore>,
     commits: watch::Sender<u64>,
+    appends: watch::Sender<u64>,
     signals: Mutex<HashMap<String, Arc<watch::Sender<u64>>>>,
 }
 
@@ -147,6 +158,7 @@ impl Db {
             })?;
         let (tx, rx) = mpsc::channel::<WriteJob>();
         let (commits, _) = watch::channel(0u64);
+        let (appends, _) = watch::channel(0u64);
         let db = Db {
             inner: Arc::new(Inner {
                 name: name.to_owned(),
@@ -155,10 +167,14 @@ impl Db {
                 readers: Mutex::new(Vec::new()),
                 read_turns: Arc::new(tokio::sync::Semaphore::new(MAX_READERS)),
                 commits,
+                appends,
                 signals: Mutex::new(HashMap::new()),
             }),
         };
-        let notify = db.inner.commits.clone();
+        let notify = Committed {
+            commits: db.inner.commits.clone(),
+            appends: db.inner.appends.clone(),
+        };
         let (checkpoints, checkpoint_due) = mpsc::sync_channel::<()>(1);
         let checkpointing = open_connection(&db.inner.path)?;
         let thread_failed =
@@ -358,9 +374,18 @@ impl Db {
         result
     }
 
-    /// Ticks after every commit of this database: consumers of its outbox wait on it.
+    /// Ticks after every commit of this database (the change stream, the access checks).
     pub fn commits(&self) -> watch::Receiver<u64> {
         self.inner.commits.subscribe()
+    }
+
+    /// Ticks after every commit that appended to this database's outbox (through
+    /// [`Tx::note_outbox_append`]): its consumers and its relay wait on this rather than on
+    /// every commit. Most commits of a context's database are its consumers' applies, their
+    /// positions and the relay's own position, and each woke every reader of the log for a
+    /// read that found nothing. Events appended by another process are found by polling.
+    pub fn appends(&self) -> watch::Receiver<u64> {
+        self.inner.appends.subscribe()
     }
 
     /// A named signal of this database, made on first use, for readers that care about one
@@ -464,10 +489,16 @@ fn next_job(conn: &Connection, jobs: &mpsc::Receiver<WriteJob>) -> Option<WriteJ
     jobs.recv().ok()
 }
 
+/// What the writer announces after a commit.
+struct Committed {
+    commits: watch::Sender<u64>,
+    appends: watch::Sender<u64>,
+}
+
 fn writer_loop(
     conn: Connection,
     jobs: mpsc::Receiver<WriteJob>,
-    commits: watch::Sender<u64>,
+    committed: Committed,
     checkpoints: mpsc::SyncSender<()>,
 ) {
     // An exclusive job found while gathering a group waits here for the next round.
@@ -503,8 +534,14 @@ fn writer_loop(
             },
             None => None,
         };
-        if run_transaction(&conn, group) {
-            commits.send_modify(|n| *n += 1);
+        let succeeded = run_transaction(&conn, group);
+        // Reset whatever the outcome: a rolled-back append appended nothing.
+        let appended = OUTBOX_APPENDED.replace(false);
+        if succeeded {
+            committed.commits.send_modify(|n| *n += 1);
+            if appended {
+                committed.appends.send_modify(|n| *n += 1);
+            }
             if WAL_PAGES.get() >= CHECKPOINT_PAGES {
                 // Full means a checkpoint is already due.
                 let _ = checkpoints.try_send(());
@@ -764,6 +801,43 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(rogue_rows, 0, "a failed job's write was committed");
+    }
+
+    #[tokio::test]
+    async fn appends_tick_only_for_committed_transactions_that_appended() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = test_db(dir.path());
+        let appends = db.appends();
+        let insert = |v: i64, appended: bool, fail: bool| {
+            let db = db.clone();
+            async move {
+                db.write(move |tx| -> Result<(), DbError> {
+                    tx.execute("INSERT INTO t (v) VALUES (?1)", [v])?;
+                    if appended {
+                        tx.note_outbox_append();
+                    }
+                    if fail {
+                        return Err(DbError::Panicked);
+                    }
+                    Ok(())
+                })
+                .await
+            }
+        };
+        insert(1, false, false).await.unwrap();
+        assert!(
+            !appends.has_changed().unwrap(),
+            "a commit without an append"
+        );
+        insert(2, true, true).await.unwrap_err();
+        assert!(!appends.has_changed().unwrap(), "an append rolled back");
+        insert(3, false, false).await.unwrap();
+        assert!(
+            !appends.has_changed().unwrap(),
+            "the rolled-back append is forgotten"
+        );
+        insert(4, true, false).await.unwrap();
+        assert!(appends.has_changed().unwrap(), "a committed append");
     }
 
     #[tokio::test]

@@ -162,6 +162,7 @@ impl<'c> Publisher<'c> {
     /// As [`Outbox::append`].
     pub fn append(&mut self, envelope: &Envelope) -> Result<i64> {
         schema::validate(envelope).context("refusing to publish")?;
+        self.tx.note_outbox_append();
         self.insert.execute(params![
             envelope.event_id,
             envelope.event_name,

@@ -61,6 +61,7 @@ impl TestLog {
                      VALUES (?1, ?2, 1, ?3, ?4, ?5)",
                     rusqlite::params![uuid::Uuid::now_v7(), event_name, event_time, producer, data],
                 )?;
+                tx.note_outbox_append();
                 Ok(())
             })
             .await

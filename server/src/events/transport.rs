@@ -60,7 +60,7 @@ impl EventLog for OutboxLog {
     }
 
     fn changes(&self) -> watch::Receiver<u64> {
-        self.db.commits()
+        self.db.appends()
     }
 }
 

@@ -102,7 +102,7 @@ async fn session(broker: &Broker, db: &Db, mut stop: watch::Receiver<bool>) -> a
             FieldTable::default(),
         )
         .await?;
-    let mut commits = db.commits();
+    let mut appends = db.appends();
     tracing::info!(%producer, "relay connected to the broker");
     // Published batches awaiting their confirms, oldest first; each yields its last seq
     // and its size.
@@ -149,7 +149,7 @@ async fn session(broker: &Broker, db: &Db, mut stop: watch::Receiver<bool>) -> a
                     progress.store(db).await?;
                 }
             }
-            _ = commits.changed(), if unconfirmed < UNCONFIRMED => {}
+            _ = appends.changed(), if unconfirmed < UNCONFIRMED => {}
             _ = stop.changed() => {}
             _ = tokio::time::sleep(ADVANCE_EVERY), if progress.behind() => {
                 progress.store(db).await?;
