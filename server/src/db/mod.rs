@@ -534,18 +534,9 @@ fn writer_loop(
             },
             None => None,
         };
-        let succeeded = run_transaction(&conn, group);
-        // Reset whatever the outcome: a rolled-back append appended nothing.
-        let appended = OUTBOX_APPENDED.replace(false);
-        if succeeded {
-            committed.commits.send_modify(|n| *n += 1);
-            if appended {
-                committed.appends.send_modify(|n| *n += 1);
-            }
-            if WAL_PAGES.get() >= CHECKPOINT_PAGES {
-                // Full means a checkpoint is already due.
-                let _ = checkpoints.try_send(());
-            }
+        if run_transaction(&conn, group, &committed) && WAL_PAGES.get() >= CHECKPOINT_PAGES {
+            // Full means a checkpoint is already due.
+            let _ = checkpoints.try_send(());
         }
         if let Some(alias) = attached
             && let Err(e) = conn.execute("DETACH DATABASE ?1", [&alias])
@@ -571,7 +562,9 @@ fn attach(conn: &Connection, path: &Path, alias: &str) -> rusqlite::Result<()> {
 }
 
 /// Runs a group of jobs in one transaction; true when something was committed.
-fn run_transaction(conn: &Connection, group: Vec<WriteJob>) -> bool {
+fn run_transaction(conn: &Connection, group: Vec<WriteJob>, committed: &Committed) -> bool {
+    // Whatever the outcome: a rolled-back append appended nothing.
+    OUTBOX_APPENDED.set(false);
     if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
         for job in group {
             (job.run)(Attempt::Fail(&e)).1(None);
@@ -622,6 +615,13 @@ fn run_transaction(conn: &Connection, group: Vec<WriteJob>) -> bool {
     let commit_error = conn.execute_batch("COMMIT").err();
     if commit_error.is_some() {
         let _ = conn.execute_batch("ROLLBACK");
+    } else {
+        // Announced before the jobs hear back, so that whoever waits on a job's result
+        // and then on these finds them ticked already.
+        committed.commits.send_modify(|n| *n += 1);
+        if OUTBOX_APPENDED.get() {
+            committed.appends.send_modify(|n| *n += 1);
+        }
     }
     for complete in completions {
         complete(commit_error.as_ref());
