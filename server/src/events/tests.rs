@@ -103,16 +103,7 @@ fn fixture_with(one_at_a_time: bool) -> Fixture {
         &Migrations::new(vec![M::up(EVENT_TABLES)]),
     )
     .unwrap();
-    let consumer_db = Db::open(
-        dir.path(),
-        "consumer",
-        &Migrations::new(vec![
-            M::up(EVENT_TABLES),
-            M::up(crate::events::tables::DEAD_LETTER_RESOLUTION),
-            M::up("CREATE TABLE counter (n INTEGER NOT NULL); INSERT INTO counter VALUES (0);"),
-        ]),
-    )
-    .unwrap();
+    let consumer_db = counter_db(dir.path());
     let clock: SharedClock = Arc::new(SystemClock);
     let poisoned = Arc::new(AtomicBool::new(true));
     let consumer = Consumer::new(
@@ -141,6 +132,20 @@ fn fixture_with(one_at_a_time: bool) -> Fixture {
         poisoned,
         _dir: dir,
     }
+}
+
+/// A consumer's database: the event tables and a counter for the handlers here to move.
+fn counter_db(dir: &std::path::Path) -> Db {
+    Db::open(
+        dir,
+        "consumer",
+        &Migrations::new(vec![
+            M::up(EVENT_TABLES),
+            M::up(crate::events::tables::DEAD_LETTER_RESOLUTION),
+            M::up("CREATE TABLE counter (n INTEGER NOT NULL); INSERT INTO counter VALUES (0);"),
+        ]),
+    )
+    .unwrap()
 }
 
 async fn publish(db: &Db, username: &str) {
@@ -323,16 +328,7 @@ impl Handler for LosesItsTransaction {
 async fn a_transaction_lost_under_a_handler_fails_the_step_and_parks_nothing() {
     let log = test_log::TestLog::new("producer");
     let dir = tempfile::tempdir().unwrap();
-    let consumer_db = Db::open(
-        dir.path(),
-        "consumer",
-        &Migrations::new(vec![
-            M::up(EVENT_TABLES),
-            M::up(crate::events::tables::DEAD_LETTER_RESOLUTION),
-            M::up("CREATE TABLE counter (n INTEGER NOT NULL); INSERT INTO counter VALUES (0);"),
-        ]),
-    )
-    .unwrap();
+    let consumer_db = counter_db(dir.path());
     let failing = Arc::new(AtomicBool::new(true));
     let consumer = log.consumer(
         "test",
