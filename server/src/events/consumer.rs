@@ -434,8 +434,8 @@ impl From<DbError> for BatchError {
 }
 
 /// Applies `events` (which follow `expected_position`) and moves the position past them,
-/// all or nothing (and hands the events back, to be freed off the writer's thread): on the first failure the caller's transaction (or savepoint) is rolled
-/// back. Batches are optimistic (no savepoint per event, which would copy pages for every event); a
+/// all or nothing, and hands the events back (to be freed off the writer's thread). On the
+/// first failure the caller's transaction (or savepoint) is rolled back. Batches are optimistic (no savepoint per event, which would copy pages for every event); a
 /// failure is rare and costs one re-run. If another writer moved the position (a rewind),
 /// nothing is applied: the next step starts from the new position.
 fn apply_batch(
