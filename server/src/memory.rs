@@ -1,19 +1,42 @@
-//! Keeping the server's resident size down. SQLite allocates its page caches with the C
-//! allocator; glibc keeps freed memory in per-thread arenas rather than returning it, so a
-//! server that once reshuffled a million tasks would stay that size.
+//! The server's allocators, and keeping its resident size down. Rust's allocations go to
+//! mimalloc; SQLite allocates its page caches with the C allocator (glibc), which keeps
+//! freed memory in per-thread arenas rather than returning it, so a server that once
+//! reshuffled a million tasks would stay that size.
+
+/// Rust's own allocations (events' JSON, pages of answers) come from mimalloc: per-thread
+/// heaps, no arena locks. On glibc's allocator, a quarter of the CPU the runtime's threads
+/// spent settling a reshuffle went to `malloc`/`free` and their bin consolidation.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Blocks from this size up get a mapping of their own, returned to the system when freed.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 const MAP_BLOCKS_FROM: i32 = 4 << 20;
 
-/// Tunes glibc's allocator; call before threads start.
-/// - At most four arenas. It makes one per thread that meets contention, up to eight per
+/// mimalloc's options, by their place in `mi_option_e` (mimalloc v3's `mimalloc.h`; the
+/// Rust bindings name only some). A test checks they still hold these options' defaults.
+const MI_ARENA_EAGER_COMMIT: libmimalloc_sys::mi_option_t = 4;
+const MI_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
+/// Tunes both allocators; call before threads start.
+/// - mimalloc gives freed pages back at once (its default waits a second, and a thread that
+///   then idles keeps them: 119 MiB at rest after a 100k reshuffle against 53 MiB on glibc)
+///   and commits its arenas as they are used, not up front. With both: 67 MiB, and the
+///   settle and the reads as fast as with its defaults, within the noise.
+/// - At most four glibc arenas. It makes one per thread that meets contention, up to eight per
 ///   core, and each keeps its own free memory; two made reads wait on the arena locks
 ///   (~10 % fewer pages served).
-/// - A fixed threshold for mapping big blocks (Argon2's 19 MiB working memory, above all).
-///   By default the threshold moves up to the size of each mapped block freed, after
-///   which blocks of that size come from the arenas and stay there once freed.
+/// - A fixed threshold for glibc's mapping of big blocks. By default the threshold moves up
+///   to the size of each mapped block freed, after which blocks of that size come from the
+///   arenas and stay there once freed (it kept Argon2's 19 MiB blocks, when those came
+///   from glibc).
 pub fn tune_allocator() {
+    // SAFETY: mi_option_set only records a setting; both options are read when memory is
+    // next purged or reserved.
+    unsafe {
+        libmimalloc_sys::mi_option_set(MI_PURGE_DELAY, 0);
+        libmimalloc_sys::mi_option_set(MI_ARENA_EAGER_COMMIT, 0);
+    }
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only sets tuning parameters of the allocator.
     unsafe {
@@ -29,5 +52,30 @@ pub fn give_back_freed() {
     // SAFETY: malloc_trim only releases free memory; it has no preconditions.
     unsafe {
         libc::malloc_trim(0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The options' numbers are taken from mimalloc's header: if an update renumbers them,
+    /// the defaults read through these numbers stop matching (1000 ms, and 2: "eager on
+    /// systems that overcommit"). Skipped when the environment sets either option.
+    #[test]
+    fn mimalloc_option_numbers_name_the_options_meant() {
+        if std::env::var_os("MIMALLOC_PURGE_DELAY").is_some()
+            || std::env::var_os("MIMALLOC_ARENA_EAGER_COMMIT").is_some()
+        {
+            return;
+        }
+        // SAFETY: mi_option_get only reads a setting.
+        let (delay, eager) = unsafe {
+            (
+                libmimalloc_sys::mi_option_get(MI_PURGE_DELAY),
+                libmimalloc_sys::mi_option_get(MI_ARENA_EAGER_COMMIT),
+            )
+        };
+        assert_eq!((delay, eager), (1000, 2));
     }
 }

@@ -2,11 +2,11 @@
 //! callers run it on the password threads (`login_guard`).
 //!
 //! Each hash or check needs `memory_kib` of working memory (19 MiB by default), allocated
-//! for the call and freed after it. The server fixes the C allocator's threshold for
-//! mapping blocks of their own (`memory::tune_allocator`), so such a block goes back to
-//! the system when freed. Before, glibc's moving threshold kept them in its arenas (RSS
-//! grew to 1.2 GB in a 300-login flood), and then each password thread kept its own 19 MiB
-//! for good (76 MiB of a server at rest).
+//! for the call and freed after it. It comes from mimalloc, set to give freed pages back
+//! at once (`memory::tune_allocator`), so such a block goes back to the system when freed.
+//! On glibc's moving threshold for mapping blocks they stayed in its arenas (RSS grew to
+//! 1.2 GB in a 300-login flood), and then each password thread kept its own 19 MiB for
+//! good (76 MiB of a server at rest).
 
 use argon2::password_hash::phc::{Ident, Output, ParamsString, PasswordHash, Salt};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
