@@ -6,9 +6,12 @@
 use axum::body::Body;
 use axum::extract::Request;
 use axum::http::header::{CONTENT_TYPE, ETAG, IF_NONE_MATCH};
-use axum::http::{HeaderValue, Method, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use std::collections::HashMap;
+use std::sync::Arc;
+use uuid::Uuid;
 
 /// Bodies larger than this are passed through untagged rather than held in memory.
 const MAX_TAGGED_BODY: usize = 8 * 1024 * 1024;
@@ -27,6 +30,7 @@ pub async fn conditional_get(request: Request, next: Next) -> Response {
         return response;
     }
     let (mut parts, body) = response.into_parts();
+    let remember = parts.extensions.remove::<Remember>();
     // Only bodies known to be small are held to be hashed; others pass through untagged.
     let small = axum::body::HttpBody::size_hint(&body)
         .upper()
@@ -52,6 +56,9 @@ pub async fn conditional_get(request: Request, next: Next) -> Response {
             .to_str()
             .is_ok_and(|w| w.split(',').any(|t| t.trim() == tag || t.trim() == "*"))
     });
+    if let Some(Remember(asked)) = remember {
+        asked.known.remember(asked.key, asked.commit, tag.clone());
+    }
     parts.headers.insert(ETAG, tag);
     if matches {
         parts.status = StatusCode::NOT_MODIFIED;
@@ -60,4 +67,196 @@ pub async fn conditional_get(request: Request, next: Next) -> Response {
         return Response::from_parts(parts, Body::empty());
     }
     Response::from_parts(parts, Body::from(bytes))
+}
+
+/// The tags of the answers a context served, each with the count of its database's commits
+/// when its read began. A request naming a tag that is still the newest for its caller and
+/// URI, with no commit since, is answered 304 before any read: the answer cannot have
+/// changed, as a context's answers are made only of its own database. Clients refetch
+/// their screens on every change anywhere; this makes the refetches of unchanged lists
+/// cost a token check and a map look-up.
+///
+/// Only for answers that depend on nothing but the database, the caller and the URI (not
+/// on the time of day: accounting's "today" would go stale without a commit).
+pub struct KnownTags {
+    commits: tokio::sync::watch::Receiver<u64>,
+    tags: std::sync::Mutex<HashMap<u128, (u64, HeaderValue)>>,
+}
+
+/// How many answers are remembered; past it, those from before the latest commit are
+/// dropped, and if that is not enough, all.
+const KNOWN_TAGS: usize = 16 * 1024;
+
+/// A request's place among the [`KnownTags`]: what to remember its answer's tag under.
+pub struct Asked {
+    known: Arc<KnownTags>,
+    key: u128,
+    commit: u64,
+}
+
+impl KnownTags {
+    /// `commits` ticks after each commit of the database the answers are read from.
+    pub fn new(commits: tokio::sync::watch::Receiver<u64>) -> Arc<KnownTags> {
+        Arc::new(KnownTags {
+            commits,
+            tags: std::sync::Mutex::default(),
+        })
+    }
+
+    /// `Err`: the 304 to answer now. `Ok`: read and answer through [`Asked::answer`].
+    /// Call only once the caller is authenticated and allowed: a 304 skips everything after.
+    pub fn ask(
+        self: &Arc<Self>,
+        caller: Uuid,
+        uri: &Uri,
+        headers: &HeaderMap,
+    ) -> Result<Asked, NotModified> {
+        // Read before the read: a commit after this makes the tag remembered stale.
+        let commit = *self.commits.borrow();
+        let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+        hasher.update(caller.as_bytes());
+        hasher.update(uri.to_string().as_bytes());
+        let key = hasher.digest128();
+        if let Some(wanted) = headers.get(IF_NONE_MATCH) {
+            let known = self
+                .tags
+                .lock()
+                .expect("known tags lock")
+                .get(&key)
+                .cloned();
+            if let Some((at, tag)) = known
+                && at == commit
+                && names_tag(wanted, &tag)
+            {
+                return Err(NotModified(tag));
+            }
+        }
+        Ok(Asked {
+            known: self.clone(),
+            key,
+            commit,
+        })
+    }
+
+    fn remember(&self, key: u128, commit: u64, tag: HeaderValue) {
+        let mut tags = self.tags.lock().expect("known tags lock");
+        if tags.len() >= KNOWN_TAGS && !tags.contains_key(&key) {
+            let newest = *self.commits.borrow();
+            tags.retain(|_, (at, _)| *at == newest);
+            if tags.len() >= KNOWN_TAGS {
+                tags.clear();
+            }
+        }
+        tags.insert(key, (commit, tag));
+    }
+}
+
+impl Asked {
+    /// The answer, marked so that [`conditional_get`] remembers its tag.
+    pub fn answer(self, answer: impl IntoResponse) -> Response {
+        let mut response = answer.into_response();
+        response.extensions_mut().insert(Remember(Arc::new(self)));
+        response
+    }
+}
+
+/// A response extension: the tag of this answer goes to `KnownTags`.
+#[derive(Clone)]
+struct Remember(Arc<Asked>);
+
+fn names_tag(wanted: &HeaderValue, tag: &HeaderValue) -> bool {
+    let tag = tag.as_bytes();
+    wanted
+        .to_str()
+        .is_ok_and(|w| w.split(',').any(|t| t.trim().as_bytes() == tag))
+}
+
+/// A 304 for the tag the client holds.
+#[derive(Debug)]
+pub struct NotModified(HeaderValue);
+
+impl IntoResponse for NotModified {
+    fn into_response(self) -> Response {
+        let mut response = StatusCode::NOT_MODIFIED.into_response();
+        response.headers_mut().insert(ETAG, self.0);
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(tag: Option<&HeaderValue>) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        if let Some(tag) = tag {
+            headers.insert(IF_NONE_MATCH, tag.clone());
+        }
+        headers
+    }
+
+    #[test]
+    fn a_known_tag_is_answered_until_the_next_commit_and_only_for_its_caller_and_uri() {
+        let (commits, receiver) = tokio::sync::watch::channel(0u64);
+        let known = KnownTags::new(receiver);
+        let (ann, bob) = (Uuid::now_v7(), Uuid::now_v7());
+        let uri: Uri = "/api/v1/tasks?assignee=me".parse().unwrap();
+        let tag = HeaderValue::from_static("W/\"1234\"");
+        let Ok(asked) = known.ask(ann, &uri, &request(Some(&tag))) else {
+            panic!("nothing is known yet");
+        };
+        known.remember(asked.key, asked.commit, tag.clone());
+        let Err(fresh) = known.ask(ann, &uri, &request(Some(&tag))) else {
+            panic!("a known tag with no commit since");
+        };
+        let fresh = fresh.into_response();
+        assert_eq!(fresh.status(), StatusCode::NOT_MODIFIED);
+        assert_eq!(fresh.headers()[ETAG], tag);
+        assert!(known.ask(ann, &uri, &request(None)).is_ok(), "no tag named");
+        let other = HeaderValue::from_static("W/\"5678\"");
+        assert!(known.ask(ann, &uri, &request(Some(&other))).is_ok());
+        assert!(
+            known.ask(bob, &uri, &request(Some(&tag))).is_ok(),
+            "bob's own"
+        );
+        let board: Uri = "/api/v1/tasks".parse().unwrap();
+        assert!(known.ask(ann, &board, &request(Some(&tag))).is_ok());
+        commits.send_replace(1);
+        assert!(
+            known.ask(ann, &uri, &request(Some(&tag))).is_ok(),
+            "a commit since: read again"
+        );
+    }
+
+    #[test]
+    fn a_tag_read_before_a_commit_is_not_trusted_after_it() {
+        let (commits, receiver) = tokio::sync::watch::channel(0u64);
+        let known = KnownTags::new(receiver);
+        let (ann, uri) = (Uuid::now_v7(), "/api/v1/tasks".parse::<Uri>().unwrap());
+        let tag = HeaderValue::from_static("W/\"1\"");
+        let asked = known.ask(ann, &uri, &request(None)).unwrap();
+        // The read ran while a commit landed; its answer is remembered afterwards.
+        commits.send_replace(1);
+        known.remember(asked.key, asked.commit, tag.clone());
+        assert!(known.ask(ann, &uri, &request(Some(&tag))).is_ok());
+    }
+
+    #[test]
+    fn the_map_stays_bounded() {
+        let (commits, receiver) = tokio::sync::watch::channel(0u64);
+        let known = KnownTags::new(receiver);
+        let tag = HeaderValue::from_static("W/\"1\"");
+        for i in 0..KNOWN_TAGS as u128 + 10 {
+            if i == 100 {
+                commits.send_replace(1);
+            }
+            known.remember(i, if i < 100 { 0 } else { 1 }, tag.clone());
+        }
+        let len = known.tags.lock().unwrap().len();
+        assert!(len <= KNOWN_TAGS, "{len}");
+        assert!(
+            !known.tags.lock().unwrap().contains_key(&0),
+            "stale ones go first"
+        );
+    }
 }

@@ -2,7 +2,7 @@
 //! state, the OpenAPI description, and the extractors and error mapping all routes use.
 
 pub mod error;
-mod etag;
+pub mod etag;
 pub mod extract;
 pub mod metrics;
 pub(crate) mod openapi;

@@ -13,6 +13,7 @@ use crate::clock::SharedClock;
 use crate::db::{Db, DbError};
 use crate::error::{Error, Result};
 use crate::events::Outbox;
+use crate::http::etag::KnownTags;
 use crate::http::extract::Caller;
 use crate::paging::PageRequest;
 use ates_shared::api::{NewTask, Page, ReshuffleResult, Task, TaskCounts, TaskStatus};
@@ -25,6 +26,8 @@ pub struct Tracker {
     db: Db,
     clock: SharedClock,
     assignable: Arc<assign::AssignableUsers>,
+    /// The tags of the lists and tasks served, so an unchanged refetch is a 304 with no read.
+    pub known_tags: Arc<KnownTags>,
 }
 
 /// Whose tasks to list.
@@ -44,6 +47,7 @@ fn no_assignees() -> Error {
 impl Tracker {
     pub fn new(db: Db, clock: SharedClock) -> Tracker {
         Tracker {
+            known_tags: KnownTags::new(db.commits()),
             db,
             clock,
             assignable: Arc::default(),

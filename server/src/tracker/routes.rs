@@ -8,7 +8,8 @@ use crate::paging::PageRequest;
 use ates_shared::Role;
 use ates_shared::api::{ErrorBody, NewTask, Page, ReshuffleResult, Task, TaskCounts, TaskFilter};
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 
@@ -43,8 +44,14 @@ pub async fn create_task(
 pub async fn list_tasks(
     State(state): State<AppState>,
     caller: Caller,
+    uri: Uri,
+    headers: HeaderMap,
     AppQuery(filter): AppQuery<TaskFilter>,
-) -> Result<Json<Page<Task>>> {
+) -> Result<Response> {
+    let asked = match state.tracker.known_tags.ask(caller.id, &uri, &headers) {
+        Ok(asked) => asked,
+        Err(not_modified) => return Ok(not_modified.into_response()),
+    };
     let assignee = match filter.assignee.as_deref() {
         None => AssigneeFilter::Anyone,
         Some("me") => AssigneeFilter::User(caller.id),
@@ -59,12 +66,12 @@ pub async fn list_tasks(
             "query parameter `q` must be at most 200 characters",
         ));
     }
-    Ok(Json(
+    Ok(asked.answer(Json(
         state
             .tracker
             .list_tasks(filter.status, assignee, filter.q, page)
             .await?,
-    ))
+    )))
 }
 
 /// How many tasks are open and done.
@@ -72,9 +79,15 @@ pub async fn list_tasks(
     responses((status = 200, body = TaskCounts), (status = 401, body = ErrorBody)))]
 pub async fn task_counts(
     State(state): State<AppState>,
-    _caller: Caller,
-) -> Result<Json<TaskCounts>> {
-    Ok(Json(state.tracker.counts().await?))
+    caller: Caller,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Response> {
+    let asked = match state.tracker.known_tags.ask(caller.id, &uri, &headers) {
+        Ok(asked) => asked,
+        Err(not_modified) => return Ok(not_modified.into_response()),
+    };
+    Ok(asked.answer(Json(state.tracker.counts().await?)))
 }
 
 /// One task.
@@ -83,10 +96,16 @@ pub async fn task_counts(
     responses((status = 200, body = Task), (status = 404, body = ErrorBody)))]
 pub async fn get_task(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
+    uri: Uri,
+    headers: HeaderMap,
     Path(id): Path<String>,
-) -> Result<Json<Task>> {
-    Ok(Json(state.tracker.get_task(parse_id(&id, "task")?).await?))
+) -> Result<Response> {
+    let asked = match state.tracker.known_tags.ask(caller.id, &uri, &headers) {
+        Ok(asked) => asked,
+        Err(not_modified) => return Ok(not_modified.into_response()),
+    };
+    Ok(asked.answer(Json(state.tracker.get_task(parse_id(&id, "task")?).await?)))
 }
 
 /// Complete a task (its assignee only).

@@ -307,3 +307,62 @@ async fn lists_answer_304_when_nothing_changed_since_the_tag_the_client_holds() 
     assert_eq!(changed.status(), StatusCode::OK, "the list changed");
     assert_ne!(changed.headers()["etag"].to_str().unwrap(), tag);
 }
+
+/// A 304 is answered from the tags the tracker remembers, without a read: it must still
+/// check the caller first, and forget a tag once anything commits.
+#[tokio::test]
+async fn a_remembered_tag_is_no_way_around_a_deactivation_or_a_change() {
+    let app = TestApp::spawn().await;
+    let ann = app.popug("ann", Role::Worker).await;
+    let task = app.create_task(&ann.token, "tagged").await;
+    app.settle().await;
+    let get = |path: String, tag: Option<String>| {
+        let request = app
+            .client
+            .get(format!("{}{path}", app.base))
+            .bearer_auth(&ann.token);
+        let request = match tag {
+            Some(tag) => request.header("if-none-match", tag),
+            None => request,
+        };
+        async move { request.send().await.unwrap() }
+    };
+    let mut tags = Vec::new();
+    for path in [
+        "/api/v1/tasks?assignee=me".to_owned(),
+        "/api/v1/tasks/counts".to_owned(),
+        format!("/api/v1/tasks/{}", task.id),
+    ] {
+        let first = get(path.clone(), None).await;
+        assert_eq!(first.status(), StatusCode::OK, "{path}");
+        let tag = first.headers()["etag"].to_str().unwrap().to_owned();
+        let again = get(path.clone(), Some(tag.clone())).await;
+        assert_eq!(again.status(), StatusCode::NOT_MODIFIED, "{path}");
+        assert_eq!(again.headers()["etag"].to_str().unwrap(), tag, "{path}");
+        tags.push((path, tag));
+    }
+
+    // Completing the task changes all three answers: none of the old tags may stand.
+    let (status, body) = app.complete(&ann.token, task.id).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    for (path, tag) in &tags {
+        let changed = get(path.clone(), Some(tag.clone())).await;
+        assert_eq!(changed.status(), StatusCode::OK, "{path} changed");
+        let new_tag = changed.headers()["etag"].to_str().unwrap().to_owned();
+        assert_ne!(&new_tag, tag, "{path}");
+        let again = get(path.clone(), Some(new_tag)).await;
+        assert_eq!(again.status(), StatusCode::NOT_MODIFIED, "{path}");
+    }
+
+    // Deactivated while holding tags the tracker remembers: refused, not told "unchanged".
+    let (path, _) = &tags[0];
+    let tag = get(path.clone(), None).await.headers()["etag"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let (status, body) = app.patch_user(ann.user.id, json!({"active": false})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    app.settle().await;
+    let refused = get(path.clone(), Some(tag)).await;
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+}
