@@ -3,7 +3,7 @@
 //! transactional outbox. `main.rs` is thin: everything lives here so tests can start the
 //! real application on a random port.
 
-// Denied, not forbidden: `memory` and `priority` alone call libc (the allocator's tuning,
+// Denied, not forbidden: `memory` and `priority` alone call C (the allocators' tuning,
 // a thread's scheduling priority).
 #![deny(unsafe_code)]
 

@@ -23,19 +23,21 @@ const MI_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 ///   then idles keeps them: 119 MiB at rest after a 100k reshuffle against 53 MiB on glibc)
 ///   and commits its arenas as they are used, not up front. With both: 67 MiB, and the
 ///   settle and the reads as fast as with its defaults, within the noise.
-/// - At most four glibc arenas. It makes one per thread that meets contention, up to eight per
-///   core, and each keeps its own free memory; two made reads wait on the arena locks
-///   (~10 % fewer pages served).
+/// - At most four glibc arenas (for SQLite's allocations now). It makes one per thread that
+///   meets contention, up to eight per core, and each keeps its own free memory; two made
+///   reads wait on the arena locks (~10 % fewer pages served, measured when Rust's
+///   allocations were glibc's too).
 /// - A fixed threshold for glibc's mapping of big blocks. By default the threshold moves up
 ///   to the size of each mapped block freed, after which blocks of that size come from the
 ///   arenas and stay there once freed (it kept Argon2's 19 MiB blocks, when those came
 ///   from glibc).
 pub fn tune_allocator() {
-    // SAFETY: mi_option_set only records a setting; both options are read when memory is
-    // next purged or reserved.
+    // Defaults only: `MIMALLOC_PURGE_DELAY` and `MIMALLOC_ARENA_EAGER_COMMIT` still win.
+    // SAFETY: mi_option_set_default only records a setting; both options are read when
+    // memory is next purged or reserved.
     unsafe {
-        libmimalloc_sys::mi_option_set(MI_PURGE_DELAY, 0);
-        libmimalloc_sys::mi_option_set(MI_ARENA_EAGER_COMMIT, 0);
+        libmimalloc_sys::mi_option_set_default(MI_PURGE_DELAY, 0);
+        libmimalloc_sys::mi_option_set_default(MI_ARENA_EAGER_COMMIT, 0);
     }
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only sets tuning parameters of the allocator.
@@ -61,11 +63,19 @@ mod tests {
 
     /// The options' numbers are taken from mimalloc's header: if an update renumbers them,
     /// the defaults read through these numbers stop matching (1000 ms, and 2: "eager on
-    /// systems that overcommit"). Skipped when the environment sets either option.
+    /// systems that overcommit"). Skipped when the environment sets either option (under its
+    /// name or its older one).
     #[test]
     fn mimalloc_option_numbers_name_the_options_meant() {
-        if std::env::var_os("MIMALLOC_PURGE_DELAY").is_some()
-            || std::env::var_os("MIMALLOC_ARENA_EAGER_COMMIT").is_some()
+        let set_outside = [
+            "MIMALLOC_PURGE_DELAY",
+            "MIMALLOC_RESET_DELAY",
+            "MIMALLOC_ARENA_EAGER_COMMIT",
+            "MIMALLOC_EAGER_REGION_COMMIT",
+        ];
+        if set_outside
+            .iter()
+            .any(|name| std::env::var_os(name).is_some())
         {
             return;
         }

@@ -3,12 +3,13 @@
 use super::AssigneeFilter;
 use crate::error::{Error, Result};
 use crate::http::AppState;
+use crate::http::etag::IfNoneMatch;
 use crate::http::extract::{AppJson, AppQuery, Caller, parse_id};
 use crate::paging::PageRequest;
 use ates_shared::Role;
 use ates_shared::api::{ErrorBody, NewTask, Page, ReshuffleResult, Task, TaskCounts, TaskFilter};
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -45,10 +46,10 @@ pub async fn list_tasks(
     State(state): State<AppState>,
     caller: Caller,
     uri: Uri,
-    headers: HeaderMap,
+    if_none_match: IfNoneMatch,
     AppQuery(filter): AppQuery<TaskFilter>,
 ) -> Result<Response> {
-    let asked = match state.tracker.known_tags.ask(caller.id, &uri, &headers) {
+    let asked = match state.tracker.known_tags.ask(caller.id, &uri, if_none_match) {
         Ok(asked) => asked,
         Err(not_modified) => return Ok(not_modified.into_response()),
     };
@@ -81,9 +82,9 @@ pub async fn task_counts(
     State(state): State<AppState>,
     caller: Caller,
     uri: Uri,
-    headers: HeaderMap,
+    if_none_match: IfNoneMatch,
 ) -> Result<Response> {
-    let asked = match state.tracker.known_tags.ask(caller.id, &uri, &headers) {
+    let asked = match state.tracker.known_tags.ask(caller.id, &uri, if_none_match) {
         Ok(asked) => asked,
         Err(not_modified) => return Ok(not_modified.into_response()),
     };
@@ -98,10 +99,10 @@ pub async fn get_task(
     State(state): State<AppState>,
     caller: Caller,
     uri: Uri,
-    headers: HeaderMap,
+    if_none_match: IfNoneMatch,
     Path(id): Path<String>,
 ) -> Result<Response> {
-    let asked = match state.tracker.known_tags.ask(caller.id, &uri, &headers) {
+    let asked = match state.tracker.known_tags.ask(caller.id, &uri, if_none_match) {
         Ok(asked) => asked,
         Err(not_modified) => return Ok(not_modified.into_response()),
     };
