@@ -126,6 +126,11 @@ impl TestApp {
         (status, value)
     }
 
+    /// The sum of a counter's series in this server's `/metrics`.
+    pub async fn metric(&self, name: &str) -> f64 {
+        metric(&self.client, &self.base, name).await
+    }
+
     pub async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
         self.call(Method::GET, path, Some(token), None).await
     }
@@ -273,4 +278,20 @@ impl TestApp {
             }
         }
     }
+}
+
+/// The sum of a counter's series in the `/metrics` of the server at `base`.
+pub async fn metric(client: &reqwest::Client, base: &str, name: &str) -> f64 {
+    let text = client
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .filter(|line| line.starts_with(name))
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
 }

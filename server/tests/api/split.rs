@@ -318,19 +318,7 @@ impl Split {
 
     /// The sum of a counter's series in a service's `/metrics`.
     async fn metric(&self, service: &str, name: &str) -> f64 {
-        let text = self
-            .client
-            .get(format!("{}/metrics", self.services[service].base))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        text.lines()
-            .filter(|line| line.starts_with(name))
-            .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
-            .sum()
+        crate::helpers::metric(&self.client, &self.services[service].base, name).await
     }
 
     /// Removes the deployment's queues and exchanges from the broker.
