@@ -643,6 +643,16 @@ fn copy_error(e: &rusqlite::Error) -> rusqlite::Error {
 }
 
 #[cfg(test)]
+impl Db {
+    /// The single number a `SELECT count(*) ...` answers, for tests' checks.
+    pub(crate) async fn count(&self, sql: &'static str) -> i64 {
+        self.read(move |c| c.query_row(sql, [], |r| r.get(0)).map_err(DbError::from))
+            .await
+            .expect("count query")
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -680,14 +690,7 @@ mod tests {
             }
         }
         assert_eq!(failed, 20);
-        let count: i64 = db
-            .read(|c| {
-                c.query_row("SELECT count(*) FROM t", [], |r| r.get(0))
-                    .map_err(DbError::from)
-            })
-            .await
-            .unwrap();
-        assert_eq!(count, 180);
+        assert_eq!(db.count("SELECT count(*) FROM t").await, 180);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -793,14 +796,11 @@ mod tests {
         let (held, _neighbour, rogue) = tokio::join!(holding, neighbour, rogue);
         held.unwrap();
         assert!(rogue.is_err());
-        let rogue_rows: i64 = db
-            .read(|c| {
-                c.query_row("SELECT count(*) FROM t WHERE v = 2", [], |r| r.get(0))
-                    .map_err(DbError::from)
-            })
-            .await
-            .unwrap();
-        assert_eq!(rogue_rows, 0, "a failed job's write was committed");
+        assert_eq!(
+            db.count("SELECT count(*) FROM t WHERE v = 2").await,
+            0,
+            "a failed job's write was committed"
+        );
     }
 
     #[tokio::test]
