@@ -383,7 +383,9 @@ fn books_written_before_the_tables_were_keyed_keep_every_row() {
 /// What a context published: (user, kind, amount, billing day) of each `TransactionApplied`.
 async fn published(db: &Db) -> Vec<(Uuid, String, i64, NaiveDate)> {
     let events = db
-        .read(|c| crate::events::Outbox::read_after(c, 0, 10_000))
+        .read(|c| {
+            crate::events::Outbox::read_after(c, 0, 10_000, crate::events::outbox::Interest::All)
+        })
         .await
         .unwrap();
     events

@@ -4,6 +4,7 @@
 
 use super::store;
 use crate::db::{DbError, Tx};
+use crate::events::outbox::Interest;
 use crate::events::{Batch, Envelope, EventPayload, Handler};
 use ates_shared::api::EntryKind;
 use ates_shared::events::accounting::TransactionApplied;
@@ -15,8 +16,8 @@ use uuid::Uuid;
 pub struct Projection;
 
 impl Handler for Projection {
-    fn needs(&self, event_name: &str) -> bool {
-        event_name == TaskCreated::NAME || event_name == TransactionApplied::NAME
+    fn interest(&self) -> Interest {
+        Interest::Only(&[TaskCreated::NAME, TransactionApplied::NAME])
     }
 
     fn handle(&self, tx: &Tx<'_>, event: &Envelope) -> anyhow::Result<()> {

@@ -13,7 +13,7 @@
 //! state (the price seed) are not part of a model and are never touched.
 
 use super::consumer::{Handler, already_applied, read_position};
-use super::outbox::{LoggedEvent, Outbox};
+use super::outbox::{Interest, LoggedEvent, Outbox};
 use super::transport::{EventLog, OutboxLog};
 use crate::clock::SharedClock;
 use crate::db::{Db, DbError};
@@ -184,7 +184,7 @@ impl ReadModel {
             progress(Progress::of(processed, &targets, &done));
             for (i, source) in self.sources.iter().enumerate() {
                 while done[i] < targets[i] {
-                    let mut events = source.log.fetch(done[i], BATCH).await?;
+                    let mut events = source.log.fetch(done[i], BATCH, Interest::All).await?;
                     events.retain(|e| e.seq <= targets[i]);
                     let Some(last) = events.last().map(|e| e.seq) else {
                         anyhow::bail!(

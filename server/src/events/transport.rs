@@ -3,7 +3,7 @@
 //! reads the producer's outbox in the same process, a broker transport can do the same
 //! from a queue.
 
-use super::outbox::{LoggedEvent, Outbox};
+use super::outbox::{Interest, LoggedEvent, Outbox};
 use crate::db::{Db, DbError};
 use std::future::Future;
 use std::pin::Pin;
@@ -16,11 +16,12 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 pub trait EventLog: Send + Sync + 'static {
     /// The producing context (`auth`, `tracker`, ...).
     fn source(&self) -> &str;
-    /// Up to `limit` events after `position`, in order.
+    /// Up to `limit` events after `position`, in order, read for `interest`.
     fn fetch(
         &self,
         position: i64,
         limit: usize,
+        interest: Interest,
     ) -> BoxFuture<'_, Result<Vec<LoggedEvent>, DbError>>;
     /// The position of the newest event.
     fn head(&self) -> BoxFuture<'_, Result<i64, DbError>>;
@@ -48,10 +49,11 @@ impl EventLog for OutboxLog {
         &self,
         position: i64,
         limit: usize,
+        interest: Interest,
     ) -> BoxFuture<'_, Result<Vec<LoggedEvent>, DbError>> {
         Box::pin(
             self.db
-                .read(move |conn| Outbox::read_after(conn, position, limit)),
+                .read(move |conn| Outbox::read_after(conn, position, limit, interest)),
         )
     }
 
@@ -95,6 +97,7 @@ impl EventLog for MirrorLog {
         &self,
         position: i64,
         limit: usize,
+        interest: Interest,
     ) -> BoxFuture<'_, Result<Vec<LoggedEvent>, DbError>> {
         let source = self.source.clone();
         Box::pin(self.db.read(move |conn| -> Result<_, DbError> {
@@ -104,7 +107,7 @@ impl EventLog for MirrorLog {
             )?;
             let rows = select.query_map(
                 rusqlite::params![source, position, limit as i64],
-                LoggedEvent::from_row,
+                LoggedEvent::reader(interest),
             )?;
             Ok(rows.collect::<Result<_, _>>()?)
         }))

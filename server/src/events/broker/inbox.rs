@@ -403,7 +403,7 @@ mod tests {
         use crate::events::transport::EventLog;
         assert_eq!(log.head().await.unwrap(), 6);
         let seqs: Vec<i64> = log
-            .fetch(0, 10)
+            .fetch(0, 10, crate::events::outbox::Interest::All)
             .await
             .unwrap()
             .iter()
