@@ -86,19 +86,14 @@ impl Default for RetryPolicy {
     }
 }
 
-/// Events fetched and applied per transaction, at most. Large, because a batch's cost is
-/// mostly per page it dirties, not per row: each batch dirties every busy worker's last page
-/// of `ledger_by_user`, whether it holds 4000 fees or 32,000, and each commit waits for its
-/// fsync (100k fee rows settled in 3.1 s with 4000, 2.3-2.6 s with 16,000). Not larger,
-/// because a batch and the one fetched behind it are in memory (under 1 KB an event) for
-/// each busy consumer, and batches of 32,000 settled 100k fees no faster here (1.91 s with
-/// 8000, 1.91 s with 32,000, three runs each) while the server's peak grew by ~40 MiB.
-const BATCH: usize = 8_000;
-/// The first batch after the consumer caught up: a consumer waits for a batch to be read
-/// and checked before it applies anything, so batches start small and double while the
-/// log has more: a deep log soon gets full batches, and a reshuffle's first fees are applied
-/// after a quarter of the read a full batch would take.
-const FIRST_BATCH: usize = 2_000;
+/// Events fetched and applied per transaction. Large, because a batch's cost is mostly
+/// per page it dirties, not per row: a thousand fee rows over a thousand workers dirty
+/// about as many index pages as four thousand do, and each commit waits for its fsync.
+/// Not larger, because a batch and the one fetched behind it are in memory (~1 KB an
+/// event) for each busy consumer. 100k fee rows settled in 3.1 s with 4000, 2.3-2.6 s
+/// with 16000; batches growing from 2000 to 32,000 settled 100k no faster (1.92 s against
+/// 1.91 s, three runs each) and raised the server's peak by ~40 MiB.
+const BATCH: usize = 8000;
 /// Batches up to this size are checked against their schemas in place.
 const SMALL_BATCH: usize = 16;
 /// Consumers poll this often even without a wake-up (events written by another process).
@@ -149,29 +144,14 @@ struct Cursor {
     /// the stored position is the one it follows.
     position: Option<i64>,
     /// The batch after the one being applied, fetched (and schema-checked) meanwhile on
-    /// another thread.
+    /// another thread: `(position it follows, its events)`.
     ahead: Option<Prefetch>,
-    /// How many events the next fetch asks for (see [`FIRST_BATCH`]); 0 before the first.
-    size: usize,
 }
 
-struct Prefetch {
-    /// The position the batch follows.
-    after: i64,
-    /// How many events were asked for.
-    size: usize,
-    events: tokio::task::JoinHandle<Result<Vec<LoggedEvent>, DbError>>,
-}
-
-/// The size of the fetch after one that asked for `asked` and got `got` events: double while
-/// the log had more, back to the first size once it ran out.
-fn next_batch_size(asked: usize, got: usize) -> usize {
-    if got < asked {
-        FIRST_BATCH
-    } else {
-        (asked * 2).clamp(FIRST_BATCH, BATCH)
-    }
-}
+type Prefetch = (
+    i64,
+    tokio::task::JoinHandle<Result<Vec<LoggedEvent>, DbError>>,
+);
 
 impl Consumer {
     /// `name` is `<consuming context>.<source>`, e.g. `tracker.auth`.
@@ -255,32 +235,21 @@ impl Consumer {
             Some(position) => position,
             None => self.position().await?,
         };
-        let (events, asked) = match cursor.ahead.take() {
-            Some(ahead) if ahead.after == position => (
-                ahead.events.await.map_err(|_| DbError::Panicked)??,
-                ahead.size,
-            ),
-            _ => {
-                let size = cursor.size.max(FIRST_BATCH);
-                (self.fetch(position, size).await?, size)
+        let events = match cursor.ahead.take() {
+            Some((after, fetching)) if after == position => {
+                fetching.await.map_err(|_| DbError::Panicked)??
             }
+            _ => self.fetch(position).await?,
         };
-        cursor.size = next_batch_size(asked, events.len());
         let Some(last) = events.last().map(|e| e.seq) else {
             cursor.position = Some(position);
             return Ok(Step::Idle);
         };
         // While this batch is applied, the next one is read and checked on another core.
-        cursor.ahead = Some(Prefetch {
-            after: last,
-            size: cursor.size,
-            events: tokio::spawn(fetch(
-                self.log.clone(),
-                last,
-                cursor.size,
-                self.handler.interest(),
-            )),
-        });
+        cursor.ahead = Some((
+            last,
+            tokio::spawn(fetch(self.log.clone(), last, self.handler.interest())),
+        ));
         drop(cursor);
         let count = events.len();
         match self.apply(position, events).await {
@@ -315,8 +284,8 @@ impl Consumer {
         }
     }
 
-    async fn fetch(&self, position: i64, size: usize) -> Result<Vec<LoggedEvent>, DbError> {
-        fetch(self.log.clone(), position, size, self.handler.interest()).await
+    async fn fetch(&self, position: i64) -> Result<Vec<LoggedEvent>, DbError> {
+        fetch(self.log.clone(), position, self.handler.interest()).await
     }
 
     /// Applies `events`, which follow `position`, all or nothing.
@@ -430,15 +399,15 @@ impl Consumer {
     }
 }
 
-/// Up to `size` events after `position`, each checked against its schema, off the writer
-/// thread (the check is a fair share of what applying an event costs).
+/// Up to a batch of events after `position`, read for `interest`, each checked against its
+/// schema, off the writer thread (the check is a fair share of what applying an event
+/// costs).
 async fn fetch(
     log: Arc<dyn EventLog>,
     position: i64,
-    size: usize,
     interest: Interest,
 ) -> Result<Vec<LoggedEvent>, DbError> {
-    let mut events = log.fetch(position, size, interest).await?;
+    let mut events = log.fetch(position, BATCH, interest).await?;
     if events.len() <= SMALL_BATCH {
         // Microseconds: not worth a trip to another thread while a user waits on the lag.
         events.iter_mut().for_each(LoggedEvent::check_schema);
@@ -695,23 +664,4 @@ fn write_position(tx: &Tx<'_>, consumer: &str, position: i64) -> rusqlite::Resul
     )?
     .execute(params![consumer, position])?;
     Ok(())
-}
-
-#[cfg(test)]
-mod batch_size_tests {
-    use super::*;
-
-    #[test]
-    fn batches_double_while_the_log_has_more_and_start_small_again_once_it_ran_out() {
-        let mut size = FIRST_BATCH;
-        let mut sizes = vec![size];
-        while size < BATCH {
-            size = next_batch_size(size, size);
-            sizes.push(size);
-        }
-        assert_eq!(sizes, vec![2_000, 4_000, 8_000]);
-        assert_eq!(next_batch_size(BATCH, BATCH), BATCH, "never above the cap");
-        assert_eq!(next_batch_size(BATCH, 10), FIRST_BATCH, "caught up");
-        assert_eq!(next_batch_size(FIRST_BATCH, 0), FIRST_BATCH);
-    }
 }
