@@ -363,6 +363,14 @@ impl Application {
         if self.deliver_events {
             self.state.events.spawn(&mut background, &stopped);
         }
+        if self.deployment.runs("tracker") {
+            let tracker = self.state.tracker.clone();
+            background.spawn(async move {
+                if let Err(e) = tracker.finish_interrupted_reshuffle().await {
+                    tracing::error!(error = %e, "finishing a reshuffle cut short");
+                }
+            });
+        }
         if self.deliver_events && self.deployment.runs("accounting") {
             background.spawn(self.state.accounting.clone().run_day_closer(
                 self.state.events.clone(),

@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod assign;
+pub mod reshuffle;
 pub mod routes;
 pub mod store;
 pub mod users_copy;
@@ -28,6 +29,10 @@ pub struct Tracker {
     assignable: Arc<assign::AssignableUsers>,
     /// The tags of the lists and tasks served, so an unchanged refetch is a 304 with no read.
     pub known_tags: Arc<KnownTags>,
+    /// Held by the reshuffle running: they run one at a time.
+    reshuffling: Arc<tokio::sync::Mutex<()>>,
+    /// Tasks per transaction of a reshuffle ([`reshuffle::CHUNK`]; fewer in tests).
+    reshuffle_chunk: usize,
 }
 
 /// Whose tasks to list.
@@ -51,7 +56,16 @@ impl Tracker {
             db,
             clock,
             assignable: Arc::default(),
+            reshuffling: Arc::default(),
+            reshuffle_chunk: reshuffle::CHUNK,
         }
+    }
+
+    /// The same tracker, reshuffling `tasks` per transaction (tests cross chunk boundaries
+    /// with a few tasks).
+    pub fn with_reshuffle_chunk(mut self, tasks: usize) -> Tracker {
+        self.reshuffle_chunk = tasks.max(1);
+        self
     }
 
     pub fn db(&self) -> &Db {
@@ -186,40 +200,75 @@ impl Tracker {
             .await
     }
 
-    /// Gives every open task to a random assignable user (possibly the same one again), in
-    /// one transaction with one `TaskAssigned` per task. Done tasks never move.
+    /// Gives every open task to a random assignable user (possibly the same one again), one
+    /// `TaskAssigned` per task, in chunks of transactions (see [`reshuffle`]). Done tasks
+    /// never move. Answers once the last chunk has committed; a caller that goes away
+    /// meanwhile does not stop it.
     pub async fn reshuffle(&self) -> Result<ReshuffleResult> {
-        let now = self.clock.now();
-        let assignable = self.assignable.clone();
-        self.db
-            .write_exclusive(move |tx| {
-                let assignable = assignable.get(tx)?;
-                let open = store::open_task_ids(tx)?;
-                if open.is_empty() {
-                    return Ok(ReshuffleResult { reassigned: 0 });
-                }
-                if assignable.is_empty() {
-                    return Err(no_assignees());
-                }
-                let mut rng = rand::rng();
-                for task_id in &open {
-                    let assignee_id =
-                        assign::pick(&assignable, &mut rng).ok_or_else(no_assignees)?;
-                    store::set_assignee(tx, *task_id, assignee_id)?;
-                    Outbox::publish(
-                        tx,
-                        TaskAssigned {
-                            task_id: *task_id,
-                            assignee_id,
-                            assigned_at: now,
-                        },
-                        now,
-                    )?;
-                }
-                Ok(ReshuffleResult {
-                    reassigned: open.len() as u64,
-                })
-            })
-            .await
+        let tracker = self.clone();
+        tokio::spawn(async move {
+            let _turn = tracker.reshuffling.clone().lock_owned().await;
+            // One a crash cut short is finished first, as if it had not been interrupted.
+            tracker.finish_unfinished().await?;
+            let (now, chunk) = (tracker.clock.now(), tracker.reshuffle_chunk);
+            let assignable = tracker.assignable.clone();
+            let begun = tracker
+                .db
+                .write_exclusive(move |tx| reshuffle::begin(tx, &assignable, now, chunk))
+                .await?;
+            match begun {
+                Some(progress) => outcome(tracker.reshuffle_from(progress).await?),
+                None => Ok(ReshuffleResult { reassigned: 0 }),
+            }
+        })
+        .await
+        .map_err(|e| Error::Internal(anyhow::anyhow!("the reshuffle stopped: {e}")))?
     }
+
+    /// Finishes a reshuffle that a crash cut short, if there is one (at start-up).
+    pub async fn finish_interrupted_reshuffle(&self) -> Result<Option<ReshuffleResult>> {
+        let _turn = self.reshuffling.lock().await;
+        self.finish_unfinished().await?.map(outcome).transpose()
+    }
+
+    /// Runs to its end a reshuffle a crash cut short, if there is one.
+    async fn finish_unfinished(&self) -> Result<Option<reshuffle::Progress>> {
+        let unfinished = self
+            .db
+            .read(|conn| Ok::<_, Error>(reshuffle::unfinished(conn)?))
+            .await?;
+        let Some(progress) = unfinished else {
+            return Ok(None);
+        };
+        tracing::info!(reshuffle = %progress.id, reassigned = progress.reassigned, "finishing a reshuffle cut short");
+        self.reshuffle_from(progress).await.map(Some)
+    }
+
+    /// Runs the chunks of `progress` until it is finished.
+    async fn reshuffle_from(
+        &self,
+        mut progress: reshuffle::Progress,
+    ) -> Result<reshuffle::Progress> {
+        while !progress.finished {
+            let (now, chunk) = (self.clock.now(), self.reshuffle_chunk);
+            let assignable = self.assignable.clone();
+            progress = self
+                .db
+                .write_exclusive(move |tx| {
+                    reshuffle::next_chunk(tx, &assignable, progress, now, chunk)
+                })
+                .await?;
+        }
+        Ok(progress)
+    }
+}
+
+/// What the caller of a finished reshuffle hears.
+fn outcome(progress: reshuffle::Progress) -> Result<ReshuffleResult> {
+    if progress.cut_short {
+        return Err(reshuffle::cut_short(progress.reassigned));
+    }
+    Ok(ReshuffleResult {
+        reassigned: progress.reassigned,
+    })
 }

@@ -57,6 +57,19 @@ pub fn migrations() -> Migrations<'static> {
              CREATE INDEX tasks_by_status ON tasks (status, id);",
         ),
         M::up(crate::events::tables::TRANSPORT_TABLES),
+        // A reshuffle runs in chunks; its row says how far it got (see `reshuffle`).
+        M::up(
+            "CREATE TABLE reshuffles (
+                id           BLOB    PRIMARY KEY,
+                assigned_at  TEXT    NOT NULL,
+                -- The newest task open when it began: later ones are not its.
+                up_to        BLOB    NOT NULL,
+                -- The last task reassigned so far, in id order (none yet: NULL).
+                done_through BLOB,
+                reassigned   INTEGER NOT NULL,
+                finished_at  TEXT
+            ) WITHOUT ROWID;",
+        ),
     ])
 }
 
@@ -161,9 +174,20 @@ pub fn insert_task(tx: &Tx<'_>, task: &NewTaskRow<'_>) -> rusqlite::Result<()> {
     Ok(())
 }
 
-pub fn open_task_ids(conn: &Connection) -> rusqlite::Result<Vec<Uuid>> {
-    let mut stmt = conn.prepare_cached("SELECT id FROM tasks WHERE status = 'open'")?;
-    let rows = stmt.query_map([], |r| r.get(0))?;
+/// Up to `limit` open tasks after `after` (from the first when `None`) up to `up_to`, in
+/// id order: a range of `tasks_by_status`.
+pub fn open_task_ids_between(
+    conn: &Connection,
+    after: Option<Uuid>,
+    up_to: Uuid,
+    limit: usize,
+) -> rusqlite::Result<Vec<Uuid>> {
+    // An empty blob sorts before every id.
+    let after: Vec<u8> = after.map_or_else(Vec::new, |id| id.as_bytes().to_vec());
+    let mut stmt = conn.prepare_cached(
+        "SELECT id FROM tasks WHERE status = 'open' AND id > ?1 AND id <= ?2 ORDER BY id LIMIT ?3",
+    )?;
+    let rows = stmt.query_map(params![after, up_to, limit as i64], |r| r.get(0))?;
     rows.collect()
 }
 
