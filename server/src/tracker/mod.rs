@@ -31,7 +31,7 @@ pub struct Tracker {
     pub known_tags: Arc<KnownTags>,
     /// Held by the reshuffle running: they run one at a time.
     reshuffling: Arc<tokio::sync::Mutex<()>>,
-    /// Tasks per transaction of a reshuffle ([`reshuffle::CHUNK`]; fewer in tests).
+    /// The most tasks per transaction of a reshuffle ([`reshuffle::CHUNK`]; fewer in tests).
     reshuffle_chunk: usize,
 }
 
@@ -210,7 +210,7 @@ impl Tracker {
             let _turn = tracker.reshuffling.clone().lock_owned().await;
             // One a crash cut short is finished first, as if it had not been interrupted.
             tracker.finish_unfinished().await?;
-            let (now, chunk) = (tracker.clock.now(), tracker.reshuffle_chunk);
+            let (now, chunk) = (tracker.clock.now(), tracker.chunk_after(0));
             let assignable = tracker.assignable.clone();
             let begun = tracker
                 .db
@@ -244,13 +244,23 @@ impl Tracker {
         self.reshuffle_from(progress).await.map(Some)
     }
 
+    /// The size of a reshuffle's next chunk once `reassigned` tasks are done: an eighth of
+    /// the full size first, so that accounting starts billing within milliseconds, then
+    /// doubling.
+    fn chunk_after(&self, reassigned: u64) -> usize {
+        let first = (self.reshuffle_chunk / 8).max(1);
+        usize::try_from(reassigned)
+            .unwrap_or(usize::MAX)
+            .clamp(first, self.reshuffle_chunk)
+    }
+
     /// Runs the chunks of `progress` until it is finished.
     async fn reshuffle_from(
         &self,
         mut progress: reshuffle::Progress,
     ) -> Result<reshuffle::Progress> {
         while !progress.finished {
-            let (now, chunk) = (self.clock.now(), self.reshuffle_chunk);
+            let (now, chunk) = (self.clock.now(), self.chunk_after(progress.reassigned));
             let assignable = self.assignable.clone();
             progress = self
                 .db
