@@ -262,6 +262,18 @@ mod tests {
                 .unwrap()
         }
 
+        /// Deactivates every user, as auth's events would in the tracker's copy.
+        async fn deactivate_everyone(&self) {
+            self.db
+                .write(|tx| {
+                    tx.execute("UPDATE users SET active = 0", [])?;
+                    tx.execute("UPDATE users_version SET token = token + 1", [])?;
+                    Ok::<_, DbError>(())
+                })
+                .await
+                .unwrap();
+        }
+
         /// Begins a reshuffle and stops after its first chunk, as a crash would.
         async fn begin_only(&self, chunk: usize) -> Progress {
             let assignable = Arc::new(assign::AssignableUsers::default());
@@ -354,15 +366,7 @@ mod tests {
 
         let board = board(1, 4).await;
         let tasks = board.create(3).await;
-        board
-            .db
-            .write(|tx| {
-                tx.execute("UPDATE users SET active = 0", [])?;
-                tx.execute("UPDATE users_version SET token = token + 1", [])?;
-                Ok::<_, DbError>(())
-            })
-            .await
-            .unwrap();
+        board.deactivate_everyone().await;
         let refused = board.tracker.reshuffle().await.unwrap_err();
         assert!(
             refused.to_string().contains("nobody can take a task"),
@@ -377,15 +381,7 @@ mod tests {
         let board = board(1, 2).await;
         let tasks = board.create(5).await;
         board.begin_only(2).await;
-        board
-            .db
-            .write(|tx| {
-                tx.execute("UPDATE users SET active = 0", [])?;
-                tx.execute("UPDATE users_version SET token = token + 1", [])?;
-                Ok::<_, DbError>(())
-            })
-            .await
-            .unwrap();
+        board.deactivate_everyone().await;
         let error = board
             .tracker
             .finish_interrupted_reshuffle()
