@@ -15,7 +15,7 @@
 use super::{assign, no_assignees, store};
 use crate::db::{Stamp, Tx};
 use crate::error::{Error, Result};
-use crate::events::Outbox;
+use crate::events::outbox::Publisher;
 use ates_shared::events::tracker::TaskAssigned;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -96,11 +96,12 @@ pub fn next_chunk(
         return Ok(progress);
     }
     let mut rng = rand::rng();
+    let mut reassigner = store::Reassigner::new(tx)?;
+    let mut publisher = Publisher::new(tx)?;
     for task_id in &tasks {
         let assignee_id = assign::pick(&assignable, &mut rng).ok_or_else(no_assignees)?;
-        store::set_assignee(tx, *task_id, assignee_id)?;
-        Outbox::publish(
-            tx,
+        reassigner.set(*task_id, assignee_id)?;
+        publisher.publish(
             TaskAssigned {
                 task_id: *task_id,
                 assignee_id,
@@ -109,6 +110,7 @@ pub fn next_chunk(
             now,
         )?;
     }
+    drop((reassigner, publisher));
     progress.reassigned += tasks.len() as u64;
     progress.done_through = tasks.last().copied().or(progress.done_through);
     progress.finished = tasks.len() < chunk;

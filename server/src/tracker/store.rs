@@ -5,7 +5,7 @@ use crate::events::tables::EVENT_TABLES;
 use ates_shared::Role;
 use ates_shared::api::{Task, TaskStatus, UserRef};
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, Row, ToSql, params};
+use rusqlite::{CachedStatement, Connection, OptionalExtension, Row, ToSql, params};
 use rusqlite_migration::{M, Migrations};
 use uuid::Uuid;
 
@@ -191,10 +191,21 @@ pub fn open_task_ids_between(
     rows.collect()
 }
 
-pub fn set_assignee(tx: &Tx<'_>, task_id: Uuid, assignee_id: Uuid) -> rusqlite::Result<()> {
-    tx.prepare_cached("UPDATE tasks SET assignee_id = ?2 WHERE id = ?1")?
-        .execute(params![task_id, assignee_id])?;
-    Ok(())
+/// A reshuffle's update of assignees, prepared once for its chunk of tasks (taking a
+/// statement from the cache hashes its text each time).
+pub struct Reassigner<'c>(CachedStatement<'c>);
+
+impl<'c> Reassigner<'c> {
+    pub fn new(tx: &'c Tx<'c>) -> rusqlite::Result<Reassigner<'c>> {
+        Ok(Reassigner(tx.prepare_cached(
+            "UPDATE tasks SET assignee_id = ?2 WHERE id = ?1",
+        )?))
+    }
+
+    pub fn set(&mut self, task_id: Uuid, assignee_id: Uuid) -> rusqlite::Result<()> {
+        self.0.execute(params![task_id, assignee_id])?;
+        Ok(())
+    }
 }
 
 pub fn mark_done(tx: &Tx<'_>, task_id: Uuid, at: DateTime<Utc>) -> rusqlite::Result<()> {
