@@ -376,8 +376,12 @@ async fn reshuffle_case(
     } else {
         format!("{}k", tasks / 1000)
     };
+    // The answer comes after the reshuffle's last chunk, while accounting bills the earlier
+    // chunks on the same cores: on 2 cores it lands at ~1.4-1.7x the raw rows (it was
+    // ~1.0x when a reshuffle was one transaction, with every other write waiting for it
+    // and billing starting only after it).
     table.ratio_at_most(
-        &format!("reshuffle {label}: answered (s)"),
+        &format!("reshuffle {label}: answered, billing beside it (s)"),
         (answered, "s"),
         (raw, "s raw"),
         1.5,
