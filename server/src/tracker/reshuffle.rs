@@ -54,7 +54,7 @@ pub fn begin(
     now: DateTime<Utc>,
     chunk: usize,
 ) -> Result<Option<Progress>> {
-    let Some(up_to) = newest_open_task(tx)? else {
+    let Some(up_to) = store::newest_open_task(tx)? else {
         return Ok(None);
     };
     if assignable.get(tx)?.is_empty() {
@@ -111,7 +111,6 @@ pub fn next_chunk(
             now,
         )?;
     }
-    drop((reassigner, publisher));
     progress.reassigned += tasks.len() as u64;
     progress.done_through = tasks.last().copied().or(progress.done_through);
     progress.finished = tasks.len() < chunk;
@@ -151,11 +150,6 @@ fn save(tx: &Tx<'_>, progress: &Progress, now: DateTime<Utc>) -> rusqlite::Resul
         progress.finished.then_some(Stamp(now)),
     ])?;
     Ok(())
-}
-
-fn newest_open_task(conn: &Connection) -> rusqlite::Result<Option<Uuid>> {
-    conn.prepare_cached("SELECT max(id) FROM tasks WHERE status = 'open'")?
-        .query_row([], |r| r.get(0))
 }
 
 /// The error for a reshuffle that ended early, `reassigned` tasks in.

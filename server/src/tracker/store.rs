@@ -174,6 +174,12 @@ pub fn insert_task(tx: &Tx<'_>, task: &NewTaskRow<'_>) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// The newest open task (ids are time-ordered): where a reshuffle beginning now ends.
+pub fn newest_open_task(conn: &Connection) -> rusqlite::Result<Option<Uuid>> {
+    conn.prepare_cached("SELECT max(id) FROM tasks WHERE status = 'open'")?
+        .query_row([], |r| r.get(0))
+}
+
 /// Up to `limit` open tasks after `after` (from the first when `None`) up to `up_to`, in
 /// id order: a range of `tasks_by_status`.
 pub fn open_task_ids_between(
