@@ -3,7 +3,7 @@
 //! reads the producer's outbox in the same process, a broker transport can do the same
 //! from a queue.
 
-use super::outbox::{Interest, LoggedEvent, Outbox};
+use super::outbox::{Interest, LoggedEvent, Outbox, collect_sized};
 use crate::db::{Db, DbError};
 use std::future::Future;
 use std::pin::Pin;
@@ -101,6 +101,7 @@ impl EventLog for MirrorLog {
     ) -> BoxFuture<'_, Result<Vec<LoggedEvent>, DbError>> {
         let source = self.source.clone();
         Box::pin(self.db.read(move |conn| -> Result<_, DbError> {
+            let expected = usize::try_from(mirror_head(conn, &source)? - position).unwrap_or(0);
             let mut select = conn.prepare_cached(
                 "SELECT seq, event_id, event_name, event_version, event_time, producer, data
                  FROM received WHERE source = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
@@ -109,22 +110,23 @@ impl EventLog for MirrorLog {
                 rusqlite::params![source, position, limit as i64],
                 LoggedEvent::reader(interest),
             )?;
-            Ok(rows.collect::<Result<_, _>>()?)
+            collect_sized(rows, expected.min(limit))
         }))
     }
 
     fn head(&self) -> BoxFuture<'_, Result<i64, DbError>> {
         let source = self.source.clone();
-        Box::pin(self.db.read(move |conn| -> Result<_, DbError> {
-            Ok(conn.query_row(
-                "SELECT coalesce(max(seq), 0) FROM received WHERE source = ?1",
-                [&source],
-                |r| r.get(0),
-            )?)
-        }))
+        Box::pin(self.db.read(move |conn| mirror_head(conn, &source)))
     }
 
     fn changes(&self) -> watch::Receiver<u64> {
         MirrorLog::arrivals(&self.db, &self.source).subscribe()
     }
+}
+
+/// The position of the newest event of `source` held in `received`, 0 when none is.
+fn mirror_head(conn: &rusqlite::Connection, source: &str) -> Result<i64, DbError> {
+    Ok(conn
+        .prepare_cached("SELECT coalesce(max(seq), 0) FROM received WHERE source = ?1")?
+        .query_row([source], |r| r.get(0))?)
 }
