@@ -354,3 +354,28 @@ async fn a_transaction_lost_under_a_handler_fails_the_step_and_parks_nothing() {
     consumer.drain().await.unwrap();
     assert_eq!(count(&consumer_db).await, 1);
 }
+
+/// A log read is sized from the log's head: it must still give exactly the events after the
+/// position, in order, never more than the limit, and nothing (not a panic) past the head.
+#[tokio::test]
+async fn reading_the_log_gives_what_follows_the_position_up_to_the_limit() {
+    let f = fixture();
+    for name in ["ann", "bob", "cid", "dan", "eve"] {
+        publish(&f.producer, name).await;
+    }
+    let read = |after: i64, limit: usize| {
+        f.producer.read(move |c| {
+            Outbox::read_after(c, after, limit, outbox::Interest::All)
+                .map(|events| events.iter().map(|e| e.seq).collect::<Vec<_>>())
+        })
+    };
+    assert_eq!(read(0, 100).await.unwrap(), [1, 2, 3, 4, 5]);
+    assert_eq!(read(1, 2).await.unwrap(), [2, 3]);
+    assert_eq!(read(4, 8000).await.unwrap(), [5]);
+    assert!(read(5, 10).await.unwrap().is_empty());
+    assert!(
+        read(99, 10).await.unwrap().is_empty(),
+        "a position past the head"
+    );
+    assert!(read(0, 0).await.unwrap().is_empty());
+}
