@@ -174,6 +174,7 @@ impl Outbox {
             "SELECT seq, event_id, event_name, event_version, event_time, producer, data
              FROM outbox WHERE seq > ?1 ORDER BY seq LIMIT ?2",
         )?;
+        // Read apart from the rows: an estimate, only the vector's size depends on it.
         let expected = usize::try_from(Self::head(conn)? - after).unwrap_or(0);
         let rows = select.query_map(params![after, limit as i64], LoggedEvent::reader(interest))?;
         collect_sized(rows, expected.min(limit))
@@ -181,7 +182,9 @@ impl Outbox {
 
     /// The sequence number of the newest event, 0 when the log is empty.
     pub fn head(conn: &Connection) -> Result<i64, DbError> {
-        Ok(conn.query_row("SELECT coalesce(max(seq), 0) FROM outbox", [], |r| r.get(0))?)
+        Ok(conn
+            .prepare_cached("SELECT coalesce(max(seq), 0) FROM outbox")?
+            .query_row([], |r| r.get(0))?)
     }
 }
 
