@@ -17,6 +17,7 @@ use std::sync::{Arc, Mutex, mpsc};
 use tokio::sync::{oneshot, watch};
 
 mod time;
+mod wal_limit;
 pub use time::{Day, Stamp, optional_timestamp, timestamp};
 
 /// How many queued write jobs may share one transaction.
@@ -38,6 +39,8 @@ pub const WRITER_CACHE_KIB: i64 = 64 * 1024;
 const READER_CACHE_KIB: i64 = 1024;
 /// How long a writer waits with nothing to do before it hands its page cache back.
 const IDLE_BEFORE_SHRINKING: std::time::Duration = std::time::Duration::from_secs(1);
+/// How long a connection waits for a lock another holds.
+const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 /// The least time between two checkpoints of one database.
 const CHECKPOINT_INTERVAL: std::time::Duration = std::time::Duration::from_millis(100);
 /// A checkpoint is due once the WAL holds this many pages (SQLite's own default). More
@@ -404,7 +407,7 @@ impl Db {
 
 fn open_connection(path: &Path) -> Result<Connection, DbError> {
     let conn = Connection::open(path)?;
-    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     // FULL: a committed outbox row survives a power loss. With NORMAL the producer's last
     // commits could vanish after a consumer stored a later position, and the sequence
@@ -503,6 +506,7 @@ fn writer_loop(
 ) {
     // An exclusive job found while gathering a group waits here for the next round.
     let mut held_back: Option<WriteJob> = None;
+    let mut wal_limit = wal_limit::WalLimit::new();
     loop {
         let first = match held_back.take() {
             Some(job) => job,
@@ -534,9 +538,13 @@ fn writer_loop(
             },
             None => None,
         };
-        if run_transaction(&conn, group, &committed) && WAL_PAGES.get() >= CHECKPOINT_PAGES {
-            // Full means a checkpoint is already due.
-            let _ = checkpoints.try_send(());
+        if run_transaction(&conn, group, &committed) {
+            let wal_pages = WAL_PAGES.get();
+            if wal_pages >= CHECKPOINT_PAGES {
+                // Full means a checkpoint is already due.
+                let _ = checkpoints.try_send(());
+            }
+            wal_limit.after_commit(&conn, wal_pages, BUSY_TIMEOUT);
         }
         if let Some(alias) = attached
             && let Err(e) = conn.execute("DETACH DATABASE ?1", [&alias])
