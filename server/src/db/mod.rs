@@ -538,18 +538,19 @@ fn writer_loop(
             },
             None => None,
         };
-        if run_transaction(&conn, group, &committed) {
+        let committed_any = run_transaction(&conn, group, &committed);
+        if let Some(alias) = attached
+            && let Err(e) = conn.execute("DETACH DATABASE ?1", [&alias])
+        {
+            tracing::error!(error = %e, alias, "detaching a database");
+        }
+        if committed_any {
             let wal_pages = WAL_PAGES.get();
             if wal_pages >= CHECKPOINT_PAGES {
                 // Full means a checkpoint is already due.
                 let _ = checkpoints.try_send(());
             }
             wal_limit.after_commit(&conn, wal_pages, BUSY_TIMEOUT);
-        }
-        if let Some(alias) = attached
-            && let Err(e) = conn.execute("DETACH DATABASE ?1", [&alias])
-        {
-            tracing::error!(error = %e, alias, "detaching a database");
         }
     }
 }

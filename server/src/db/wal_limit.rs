@@ -67,7 +67,7 @@ fn copy_all_for_restart(conn: &Connection, busy_timeout: Duration) -> bool {
         tracing::warn!(error = %e, "shortening the wait for readers");
         return false;
     }
-    let outcome = conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |row| {
+    let outcome = conn.query_row("PRAGMA main.wal_checkpoint(RESTART)", [], |row| {
         row.get::<_, i64>(0)
     });
     if let Err(e) = conn.busy_timeout(busy_timeout) {
