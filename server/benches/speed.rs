@@ -223,7 +223,11 @@ async fn seed(dir: &Path, users: usize, tasks: usize) -> anyhow::Result<()> {
     for name in ["auth", "tracker", "accounting", "analytics"] {
         let conn = rusqlite::Connection::open(dir.join(format!("{name}.db")))?;
         conn.busy_timeout(Duration::from_secs(30))?;
-        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        let busy: i64 = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
+        anyhow::ensure!(
+            busy == 0,
+            "{name}.db's WAL could not be copied after seeding"
+        );
     }
     println!(
         "seeded {users} workers and {tasks} open tasks, events delivered, in {:.1} s",

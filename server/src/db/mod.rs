@@ -153,6 +153,9 @@ impl Db {
         // The checkpointer thread copies the WAL into the database, not the commits.
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
         conn.wal_hook(Some(note_wal_pages));
+        // Applied by the connection that commits (the writer) when the WAL starts over: a
+        // log that grew large (a big transaction) is cut back then.
+        conn.pragma_update(None, "journal_size_limit", wal_limit::KEPT_BYTES)?;
         migrations
             .to_latest(&mut conn)
             .map_err(|source| DbError::Migration {
@@ -464,10 +467,6 @@ where
 /// quarter of a consumer's time, and a stall for whoever waits on that commit. A passive
 /// checkpoint never blocks the writer or the readers. Ends with the writer.
 fn checkpointer(conn: Connection, due: mpsc::Receiver<()>) {
-    // A log that grew large (a big reshuffle) is cut back once copied.
-    if let Err(e) = conn.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024) {
-        tracing::warn!(error = %e, "setting the WAL size limit");
-    }
     while due.recv().is_ok() {
         if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
             tracing::warn!(error = %e, "checkpointing the WAL");
@@ -546,11 +545,12 @@ fn writer_loop(
         }
         if committed_any {
             let wal_pages = WAL_PAGES.get();
-            if wal_pages >= CHECKPOINT_PAGES {
+            // First: a checkpointer woken now would hold the lock the writer needs.
+            let started_over = wal_limit.after_commit(&conn, wal_pages, BUSY_TIMEOUT);
+            if !started_over && wal_pages >= CHECKPOINT_PAGES {
                 // Full means a checkpoint is already due.
                 let _ = checkpoints.try_send(());
             }
-            wal_limit.after_commit(&conn, wal_pages, BUSY_TIMEOUT);
         }
     }
 }
