@@ -16,6 +16,7 @@ use super::wire::{COLUMNS, WireEvent};
 use super::{Broker, connect, declare_topology};
 use crate::db::{Db, DbError};
 use anyhow::Context as _;
+use futures_util::future;
 use futures_util::stream::FuturesOrdered;
 use futures_util::{FutureExt as _, StreamExt as _};
 use lapin::options::{
@@ -236,14 +237,22 @@ async fn publish(
 }
 
 /// Publishes `batch` as [`publish`] does, without waiting for the confirms it returns.
+///
+/// lapin queues a message's frames when its publish is first polled and only then waits
+/// for its I/O loop to write them. Awaiting each publish in turn paid that hand-over once
+/// per message: ~1 ms each on a busy 2-core machine, most of the lag over RabbitMQ at a
+/// steady load. So each publish is polled once, here and in order (the broker sees the
+/// outbox's order, and the confirms' delivery tags follow it), and the writes of the whole
+/// batch are waited for together.
 async fn send(
     channel: &Channel,
     exchange: &str,
     queue: Option<&str>,
     batch: &[WireEvent],
 ) -> anyhow::Result<Vec<PublisherConfirm>> {
-    let mut confirms = Vec::with_capacity(batch.len());
-    for event in batch {
+    let bodies: Vec<Vec<u8>> = batch.iter().map(WireEvent::encode).collect();
+    let mut publishing = Vec::with_capacity(batch.len());
+    for (event, body) in batch.iter().zip(&bodies) {
         let mut headers = FieldTable::default();
         headers.insert("x-seq".into(), AMQPValue::LongLongInt(event.seq));
         let properties = BasicProperties::default()
@@ -251,19 +260,25 @@ async fn send(
             .with_content_type("application/json".into())
             .with_message_id(format!("{}:{}", event.source, event.seq).as_str().into())
             .with_headers(headers);
-        let confirm = channel
-            .basic_publish(
-                exchange.into(),
-                queue.unwrap_or(&event.source).into(),
-                BasicPublishOptions {
-                    mandatory: true,
-                    ..BasicPublishOptions::default()
-                },
-                &event.encode(),
-                properties,
-            )
-            .await?;
-        confirms.push(confirm);
+        let mut publish = Box::pin(future::maybe_done(channel.basic_publish(
+            exchange.into(),
+            queue.unwrap_or(&event.source).into(),
+            BasicPublishOptions {
+                mandatory: true,
+                ..BasicPublishOptions::default()
+            },
+            body,
+            properties,
+        )));
+        // Queues the frames (or fails at once, on a closed channel).
+        let _ = futures_util::poll!(publish.as_mut());
+        publishing.push(publish);
+    }
+    let mut confirms = Vec::with_capacity(batch.len());
+    for mut publish in publishing {
+        publish.as_mut().await;
+        let written = publish.as_mut().take_output();
+        confirms.push(written.context("a publish finished twice")??);
     }
     Ok(confirms)
 }
