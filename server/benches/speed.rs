@@ -229,8 +229,7 @@ async fn seed(dir: &Path, users: usize, tasks: usize) -> anyhow::Result<()> {
         conn.busy_timeout(Duration::from_secs(30))?;
         let trying_since = Instant::now();
         loop {
-            let busy: i64 =
-                conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
+            let busy: i64 = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
             if busy == 0 {
                 if trying_since.elapsed() > Duration::from_millis(50) {
                     println!(

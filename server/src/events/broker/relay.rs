@@ -367,3 +367,71 @@ async fn read_outbox(
     })
     .await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lapin::options::{BasicGetOptions, QueueDeclareOptions};
+    use rusqlite::types::Value;
+
+    const AMQP_URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
+
+    /// `send` polls each publish once before it waits for any: the broker must still get a
+    /// batch in the outbox's order, or every batch would look like gaps to the inboxes.
+    #[tokio::test]
+    async fn a_batch_reaches_the_broker_in_the_outbox_order() {
+        assert!(
+            std::net::TcpStream::connect("127.0.0.1:5672").is_ok(),
+            "RabbitMQ is not running on 127.0.0.1:5672: start it with `rabbitmq-server -detached` (.ci/run does)"
+        );
+        let connection = connect(AMQP_URL).await.unwrap();
+        let channel = connection.create_channel().await.unwrap();
+        channel
+            .confirm_select(ConfirmSelectOptions::default())
+            .await
+            .unwrap();
+        let queue = channel
+            .queue_declare(
+                "".into(),
+                QueueDeclareOptions {
+                    exclusive: true,
+                    auto_delete: true,
+                    ..QueueDeclareOptions::default()
+                },
+                FieldTable::default(),
+            )
+            .await
+            .unwrap();
+        let batch: Vec<WireEvent> = (1..=500)
+            .map(|seq| WireEvent {
+                source: "tracker".into(),
+                producer_id: "the-producer".into(),
+                seq,
+                columns: vec![
+                    Value::Blob(uuid::Uuid::now_v7().as_bytes().to_vec()),
+                    Value::Text("TaskAssigned".into()),
+                    Value::Integer(1),
+                    Value::Text("2026-12-05T12:00:00Z".into()),
+                    Value::Text("tracker".into()),
+                    Value::Text(format!(r#"{{"n":{seq}}}"#)),
+                ],
+            })
+            .collect();
+        publish(&channel, "", Some(queue.name().as_str()), &batch)
+            .await
+            .unwrap();
+        let mut received = Vec::new();
+        while let Some(message) = channel
+            .basic_get(
+                queue.name().as_str().into(),
+                BasicGetOptions { no_ack: true },
+            )
+            .await
+            .unwrap()
+        {
+            received.push(WireEvent::decode(&message.delivery.data).unwrap());
+        }
+        assert_eq!(received, batch);
+        let _ = connection.close(200, "done".into()).await;
+    }
+}
