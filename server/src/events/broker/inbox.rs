@@ -328,22 +328,9 @@ async fn store(db: &Db, events: Vec<WireEvent>) -> Result<Outcome, DbError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rusqlite::types::Value;
 
     fn event(source: &str, seq: i64) -> WireEvent {
-        WireEvent {
-            source: source.into(),
-            producer_id: format!("{source}-1"),
-            seq,
-            columns: vec![
-                Value::Blob(uuid::Uuid::now_v7().as_bytes().to_vec()),
-                Value::Text("E".into()),
-                Value::Integer(1),
-                Value::Text("t".into()),
-                Value::Text(source.into()),
-                Value::Text("{}".into()),
-            ],
-        }
+        WireEvent::sample(source, seq)
     }
 
     fn db(dir: &std::path::Path) -> Db {

@@ -372,7 +372,6 @@ async fn read_outbox(
 mod tests {
     use super::*;
     use lapin::options::{BasicGetOptions, QueueDeclareOptions};
-    use rusqlite::types::Value;
 
     const AMQP_URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
 
@@ -403,19 +402,7 @@ mod tests {
             .await
             .unwrap();
         let batch: Vec<WireEvent> = (1..=500)
-            .map(|seq| WireEvent {
-                source: "tracker".into(),
-                producer_id: "the-producer".into(),
-                seq,
-                columns: vec![
-                    Value::Blob(uuid::Uuid::now_v7().as_bytes().to_vec()),
-                    Value::Text("TaskAssigned".into()),
-                    Value::Integer(1),
-                    Value::Text("2026-12-05T12:00:00Z".into()),
-                    Value::Text("tracker".into()),
-                    Value::Text(format!(r#"{{"n":{seq}}}"#)),
-                ],
-            })
+            .map(|seq| WireEvent::sample("tracker", seq))
             .collect();
         publish(&channel, "", Some(queue.name().as_str()), &batch)
             .await

@@ -144,6 +144,26 @@ fn from_json(value: Json) -> Option<Value> {
 }
 
 #[cfg(test)]
+impl WireEvent {
+    /// A small event numbered `seq` of `source`, from its producer `<source>-1` (tests).
+    pub(crate) fn sample(source: &str, seq: i64) -> WireEvent {
+        WireEvent {
+            source: source.into(),
+            producer_id: format!("{source}-1"),
+            seq,
+            columns: vec![
+                Value::Blob(uuid::Uuid::now_v7().as_bytes().to_vec()),
+                Value::Text("E".into()),
+                Value::Integer(1),
+                Value::Text("t".into()),
+                Value::Text(source.into()),
+                Value::Text(format!(r#"{{"seq":{seq}}}"#)),
+            ],
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
