@@ -220,10 +220,9 @@ async fn seed(dir: &Path, users: usize, tasks: usize) -> anyhow::Result<()> {
     // A server at rest has copied its WAL into its databases; the seeding's server is gone
     // before its checkpointers caught up. Left as they were (accounting's alone was 152 MiB
     // at 100k tasks), the server under test copied them while the reshuffle ran: the
-    // seeding's cost, measured as the reshuffle's.
-    // The dropped server's checkpointer threads may still be copying (a big WAL takes a
-    // while at 1M tasks): a checkpoint running elsewhere makes this one report busy at
-    // once, without waiting, so it is tried again.
+    // seeding's cost, measured as the reshuffle's. The dropped server's checkpointer
+    // threads may still be copying (a big WAL takes a while at 1M tasks), and a checkpoint
+    // running elsewhere makes this one report busy at once, so it is tried again.
     for name in ["auth", "tracker", "accounting", "analytics"] {
         let conn = rusqlite::Connection::open(dir.join(format!("{name}.db")))?;
         conn.busy_timeout(Duration::from_secs(30))?;

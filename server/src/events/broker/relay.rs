@@ -278,7 +278,7 @@ async fn send(
     for mut publish in publishing {
         publish.as_mut().await;
         let written = publish.as_mut().take_output();
-        confirms.push(written.context("a publish finished twice")??);
+        confirms.push(written.expect("an awaited publish holds its outcome")?);
     }
     Ok(confirms)
 }
