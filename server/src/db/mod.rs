@@ -18,6 +18,7 @@ use tokio::sync::{oneshot, watch};
 
 mod time;
 mod wal_limit;
+mod writer_metrics;
 pub use time::{Day, Stamp, optional_timestamp, timestamp};
 
 /// How many queued write jobs may share one transaction.
@@ -191,7 +192,10 @@ impl Db {
             .map_err(thread_failed)?;
         std::thread::Builder::new()
             .name(format!("db-writer-{name}"))
-            .spawn(move || writer_loop(conn, rx, notify, checkpoints))
+            .spawn({
+                let metrics = writer_metrics::WriterMetrics::new(name);
+                move || writer_loop(conn, rx, notify, checkpoints, metrics)
+            })
             .map_err(thread_failed)?;
         Ok(db)
     }
@@ -502,6 +506,7 @@ fn writer_loop(
     jobs: mpsc::Receiver<WriteJob>,
     committed: Committed,
     checkpoints: mpsc::SyncSender<()>,
+    metrics: writer_metrics::WriterMetrics,
 ) {
     // An exclusive job found while gathering a group waits here for the next round.
     let mut held_back: Option<WriteJob> = None;
@@ -537,7 +542,9 @@ fn writer_loop(
             },
             None => None,
         };
-        let committed_any = run_transaction(&conn, group, &committed);
+        let started = std::time::Instant::now();
+        let committed_any = run_transaction(&conn, group, &committed, &metrics);
+        metrics.transaction(started.elapsed());
         if let Some(alias) = attached
             && let Err(e) = conn.execute("DETACH DATABASE ?1", [&alias])
         {
@@ -545,8 +552,9 @@ fn writer_loop(
         }
         if committed_any {
             let wal_pages = WAL_PAGES.get();
+            metrics.wal_pages(wal_pages);
             // First: a checkpointer woken now would hold the lock the writer needs.
-            let started_over = wal_limit.after_commit(&conn, wal_pages, BUSY_TIMEOUT);
+            let started_over = wal_limit.after_commit(&conn, wal_pages, BUSY_TIMEOUT, &metrics);
             if !started_over && wal_pages >= CHECKPOINT_PAGES {
                 // Full means a checkpoint is already due.
                 let _ = checkpoints.try_send(());
@@ -571,7 +579,12 @@ fn attach(conn: &Connection, path: &Path, alias: &str) -> rusqlite::Result<()> {
 }
 
 /// Runs a group of jobs in one transaction; true when something was committed.
-fn run_transaction(conn: &Connection, group: Vec<WriteJob>, committed: &Committed) -> bool {
+fn run_transaction(
+    conn: &Connection,
+    group: Vec<WriteJob>,
+    committed: &Committed,
+    metrics: &writer_metrics::WriterMetrics,
+) -> bool {
     // Whatever the outcome: a rolled-back append appended nothing.
     OUTBOX_APPENDED.set(false);
     if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
@@ -621,7 +634,9 @@ fn run_transaction(conn: &Connection, group: Vec<WriteJob>, committed: &Committe
         }
         return false;
     }
+    let started = std::time::Instant::now();
     let commit_error = conn.execute_batch("COMMIT").err();
+    metrics.commit(started.elapsed());
     if commit_error.is_some() {
         let _ = conn.execute_batch("ROLLBACK");
     } else {

@@ -51,6 +51,7 @@ impl WalLimit {
         conn: &Connection,
         wal_pages: i32,
         busy_timeout: Duration,
+        metrics: &super::writer_metrics::WriterMetrics,
     ) -> bool {
         if wal_pages < RESTART_PAGES {
             // Started over (or never this large): try again from the limit.
@@ -60,7 +61,10 @@ impl WalLimit {
         if wal_pages < self.next_try_at {
             return false;
         }
-        match copy_all_for_restart(conn, busy_timeout) {
+        let started = std::time::Instant::now();
+        let restart = copy_all_for_restart(conn, busy_timeout);
+        metrics.wal_restart(started.elapsed());
+        match restart {
             Restart::Ready => {
                 // `wal_pages` is the last count SQLite reported: a commit that writes no
                 // page leaves it as it is, and must not start all this again.

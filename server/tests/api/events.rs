@@ -361,7 +361,7 @@ async fn the_change_stream_announces_a_new_task() {
 }
 
 #[tokio::test]
-async fn metrics_show_requests_by_route_consumer_lag_and_dead_letters() {
+async fn metrics_show_requests_by_route_consumer_lag_dead_letters_and_commits() {
     let app = TestApp::spawn().await;
     let ann = app.popug("ann", Role::Worker).await;
     let task = app.create_task(&ann.token, "measured").await;
@@ -385,6 +385,10 @@ async fn metrics_show_requests_by_route_consumer_lag_and_dead_letters() {
         r#"ates_consumer_lag_events{consumer="accounting.tracker"} 0"#,
         r#"ates_dead_letters_parked{consumer="tracker.auth"} 0"#,
         "ates_payout_emails_pending ",
+        // Each database's writer: the task's commit in the tracker, the fee's in accounting.
+        r#"ates_db_transaction_seconds_bucket{db="tracker""#,
+        r#"ates_db_commit_seconds_count{db="accounting"}"#,
+        r#"ates_db_wal_pages{db="tracker"}"#,
     ] {
         assert!(
             text.contains(expected),
