@@ -5,7 +5,7 @@
 //! Why: the writer is where every write of a context waits, and on a slow disk its
 //! commits are what a reshuffle's settling waits on (on one 2-core VM, each of
 //! accounting's 8000-fee commits took 40-70 ms, mostly the fsync of ~12 MB of WAL, and
-//! each start-over 60-150 ms). These figures were only visible with a debugger before.
+//! each start-over 60-150 ms). Until these, seeing them took a patched binary.
 //! Recording costs a lookup in the recorder per commit; without a recorder (unit tests,
 //! tools) nothing is recorded.
 
