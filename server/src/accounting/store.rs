@@ -102,7 +102,7 @@ pub(crate) const KEYED_TABLES_VERSION: usize = 6;
 /// about a thousand of its leaves (a model of the batches: 1.55 s of CPU and 222 MB of WAL
 /// per 100k fees with it, 1.0 s and 94 MB without). Keeping the rows themselves in
 /// `(user_id, id)` order instead, with a unique index on `id`, was measured worse in the
-/// server: 2.5 times the WAL and a reshuffle settling in 4.5-5.0 s instead of 3.2-3.8 s.
+/// server: 2.5 times the WAL and a reshuffle settling in 4.4-5.0 s instead of 3.2-3.8 s.
 const KEYED_TABLES: &str = "
 CREATE TABLE ledger_keyed (
     id           BLOB    PRIMARY KEY,
