@@ -384,12 +384,26 @@ async fn reshuffle_case(
     let mut raw_reshuffles = common::raw::RawReshuffles::seed(dir, "FULL", tasks, users)?;
     let (mut answers, mut settles, mut raws, mut posts) = (vec![], vec![], vec![], vec![]);
     for round in 1..=rounds {
+        let cpu_before = common::thread_cpu(pid);
         let (answered, settled, latencies, reassigned) =
             reshuffle(client, &d.base, &manager, &admin).await;
+        let cpu_used = common::thread_cpu_between(&cpu_before, &common::thread_cpu(pid));
         let raw = raw_reshuffles.round()?.as_secs_f64();
         println!(
             "round {round}: reshuffle of {reassigned} tasks answered in {answered:.2} s, settled in {settled:.2} s; raw {raw:.2} s ({:.2}x)",
             settled / raw
+        );
+        // Where the settle went: a context's writer is one thread, so the busiest writer's
+        // seconds against the settle say how much of it that writer alone accounts for.
+        let busiest: Vec<String> = cpu_used
+            .iter()
+            .filter(|(_, seconds)| *seconds >= 0.05)
+            .map(|(thread, seconds)| format!("{thread} {seconds:.2} s"))
+            .collect();
+        println!(
+            "  server CPU meanwhile: {:.2} s in all; {}",
+            cpu_used.iter().map(|(_, seconds)| seconds).sum::<f64>(),
+            busiest.join(", ")
         );
         answers.push(answered);
         settles.push(settled);

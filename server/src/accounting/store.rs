@@ -90,6 +90,7 @@ pub fn migrations() -> Migrations<'static> {
         // search more than needed. The same columns in the same order (rebuilds copy
         // tables with `SELECT *`).
         M::up(KEYED_TABLES),
+        M::up(crate::events::tables::OUTBOX_WITHOUT_AUTOINCREMENT),
     ])
 }
 

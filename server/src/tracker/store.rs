@@ -70,6 +70,7 @@ pub fn migrations() -> Migrations<'static> {
                 finished_at  TEXT
             ) WITHOUT ROWID;",
         ),
+        M::up(crate::events::tables::OUTBOX_WITHOUT_AUTOINCREMENT),
     ])
 }
 
