@@ -80,9 +80,10 @@ CREATE TABLE received (
 
 /// Added later to every context's database: the outbox's sequence numbers without
 /// `AUTOINCREMENT`. With it, every insert also read and rewrote the table's row in
-/// `sqlite_sequence` (~0.4 µs an event, a twentieth of what accounting's writer spends
-/// billing a fee). What it guarded against cannot happen here: nothing deletes from an
-/// outbox, so the next number is always one past the highest, as it was before.
+/// `sqlite_sequence`: ~0.4 µs an event (3.6 against 3.2 µs an insert, measured), where
+/// accounting's writer spends ~11 µs billing a fee. What it guarded against cannot happen
+/// here: nothing deletes from an outbox, so the next number is always one past the
+/// highest, as it was before. The copy runs once, at the first start after an upgrade.
 pub const OUTBOX_WITHOUT_AUTOINCREMENT: &str = "
 CREATE TABLE outbox_numbered (
     seq           INTEGER PRIMARY KEY,
