@@ -355,6 +355,24 @@ async fn reshuffle(
     (answered, settled, latencies, reassigned)
 }
 
+/// Waits until the server has nothing left to do after a settle (checkpoints copying the
+/// WAL back, writers handing their caches back): under 10 ms of CPU in 200 ms. Returns how
+/// long that took.
+async fn server_quiet(pid: u32, within: Duration) -> Duration {
+    let started = Instant::now();
+    loop {
+        let before = common::thread_cpu(pid);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let used: f64 = common::thread_cpu_between(&before, &common::thread_cpu(pid))
+            .iter()
+            .map(|(_, seconds)| seconds)
+            .sum();
+        if used < 0.01 || started.elapsed() >= within {
+            return started.elapsed();
+        }
+    }
+}
+
 /// A seeded data directory served by the binary; a reshuffle of its open tasks against the
 /// raw baseline. Returns the deployment for more measurements.
 async fn reshuffle_case(
@@ -388,10 +406,12 @@ async fn reshuffle_case(
         let (answered, settled, latencies, reassigned) =
             reshuffle(client, &d.base, &manager, &admin).await;
         let cpu_used = common::thread_cpu_between(&cpu_before, &common::thread_cpu(pid));
+        let quiet_after = server_quiet(pid, Duration::from_secs(10)).await;
         let raw = raw_reshuffles.round()?.as_secs_f64();
         println!(
-            "round {round}: reshuffle of {reassigned} tasks answered in {answered:.2} s, settled in {settled:.2} s; raw {raw:.2} s ({:.2}x)",
-            settled / raw
+            "round {round}: reshuffle of {reassigned} tasks answered in {answered:.2} s, settled in {settled:.2} s; raw {raw:.2} s ({:.2}x), server quiet after {:.1} s",
+            settled / raw,
+            quiet_after.as_secs_f64()
         );
         // Where the settle went: a context's writer is one thread, so the busiest writer's
         // seconds against the settle say how much of it that writer alone accounts for.
