@@ -141,6 +141,7 @@ async fn rebuild(what: RebuildTarget, data_dir: &std::path::Path) -> anyhow::Res
 
 async fn serve(config: Config, clock: SharedClock) -> anyhow::Result<()> {
     let app = Application::build(config, clock).await?;
+    tokio::spawn(ates_server::memory::return_freed_memory());
     app.run_until(shutdown_signal()).await
 }
 

@@ -3,7 +3,8 @@
 //!
 //! Each hash or check needs `memory_kib` of working memory (19 MiB by default), allocated
 //! for the call and freed after it. It comes from mimalloc, set to give freed pages back
-//! at once (`memory::tune_allocator`), so such a block goes back to the system when freed.
+//! soon after (`memory::tune_allocator`), so such a block goes back to the system once
+//! logins stop (and, in a flood, is taken again rather than faulted in anew).
 //! On glibc's moving threshold for mapping blocks they stayed in its arenas (RSS grew to
 //! 1.2 GB in a 300-login flood), and then each password thread kept its own 19 MiB for
 //! good (76 MiB of a server at rest).
