@@ -43,8 +43,8 @@ impl Ledger {
 /// The ledger's changes over one transaction (one event, or a consumer's batch). Rows and
 /// their `TransactionApplied` are written at once, so a later event of the batch sees them
 /// (a second completion is not paid twice). Balance moves are summed per worker and written
-/// by [`Books::settle`]: a reshuffle's batch of 8000 fees over a thousand workers is a
-/// thousand updates, not 8000. Nothing in the transaction reads a balance before then.
+/// by [`Books::settle`]: a reshuffle's batch of 16,000 fees over a thousand workers is a
+/// thousand updates, not 16,000. Nothing in the transaction reads a balance before then.
 struct Books<'t> {
     ledger: &'t Ledger,
     tx: &'t Tx<'t>,

@@ -33,8 +33,8 @@ impl Handler for Projection {
 
 /// The projection's changes over one transaction (one event, or a consumer's batch). Task
 /// descriptions and rewards are written at once; money movements are sums, so they are
-/// summed here and written once by [`Movements::write`]: a batch of 8000 fees over a
-/// thousand workers on one day is about two thousand upserts, not 24,000. Nothing in the
+/// summed here and written once by [`Movements::write`]: a batch of 16,000 fees over a
+/// thousand workers on one day is about two thousand upserts, not 48,000. Nothing in the
 /// transaction reads those sums before then.
 struct Movements<'t> {
     tx: &'t Tx<'t>,
