@@ -7,8 +7,8 @@ use crate::analytics::{self, Analytics};
 use crate::auth::{self, Auth, token::Tokens};
 use crate::clock::SharedClock;
 use crate::config::{Config, Deployment};
-use crate::db::Db;
 use crate::db::DbError;
+use crate::db::{Db, WriterPriority};
 use crate::events::rebuild::{Progress, ReadModel, Rebuilds};
 use crate::events::transport::{EventLog, MirrorLog, OutboxLog};
 use crate::events::{Consumer, EventSystem, Handler, schema};
@@ -44,7 +44,12 @@ impl Databases {
             auth: Db::open(dir, "auth", &auth::store::migrations())?,
             tracker: Db::open(dir, "tracker", &tracker::store::migrations())?,
             accounting: Db::open(dir, "accounting", &accounting::store::migrations())?,
-            analytics: Db::open(dir, "analytics", &analytics::store::migrations())?,
+            analytics: Db::open_with(
+                dir,
+                "analytics",
+                &analytics::store::migrations(),
+                WriterPriority::ReadModel,
+            )?,
             only: None,
         })
     }

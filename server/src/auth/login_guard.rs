@@ -92,7 +92,7 @@ impl LoginGuard {
             std::thread::Builder::new()
                 .name(format!("ates-password-{i}"))
                 .spawn(move || {
-                    crate::priority::lowest_for_this_thread();
+                    crate::priority::lower_this_thread(crate::priority::PASSWORD_CHECKS);
                     loop {
                         let job = match queue.lock() {
                             Ok(queue) => queue.recv(),

@@ -145,9 +145,29 @@ struct Inner {
     signals: Mutex<HashMap<String, Arc<watch::Sender<u64>>>>,
 }
 
+/// How a database's writer thread is scheduled beside the server's other threads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriterPriority {
+    /// Writes that requests wait on, or that decide what others are waiting for.
+    Normal,
+    /// A read model's projection, which may yield (see [`crate::priority::READ_MODEL_WRITER`]).
+    ReadModel,
+}
+
 impl Db {
     /// Opens (creating if needed) `dir/<name>.db` and brings its schema up to date.
     pub fn open(dir: &Path, name: &str, migrations: &Migrations<'static>) -> Result<Db, DbError> {
+        Self::open_with(dir, name, migrations, WriterPriority::Normal)
+    }
+
+    /// As [`Db::open`], its writer scheduled as `priority` says. Its checkpointer always
+    /// runs at [`crate::priority::WAL_COPIES`].
+    pub fn open_with(
+        dir: &Path,
+        name: &str,
+        migrations: &Migrations<'static>,
+        priority: WriterPriority,
+    ) -> Result<Db, DbError> {
         let path = dir.join(format!("{name}.db"));
         let mut conn = open_connection(&path)?;
         conn.pragma_update(None, "cache_size", -WRITER_CACHE_KIB)?;
@@ -188,13 +208,21 @@ impl Db {
             |e: std::io::Error| DbError::Sqlite(rusqlite::Error::ToSqlConversionFailure(e.into()));
         std::thread::Builder::new()
             .name(format!("db-checkpoint-{name}"))
-            .spawn(move || checkpointer(checkpointing, checkpoint_due))
+            .spawn(move || {
+                crate::priority::lower_this_thread(crate::priority::WAL_COPIES);
+                checkpointer(checkpointing, checkpoint_due)
+            })
             .map_err(thread_failed)?;
         std::thread::Builder::new()
             .name(format!("db-writer-{name}"))
             .spawn({
                 let metrics = writer_metrics::WriterMetrics::new(name);
-                move || writer_loop(conn, rx, notify, checkpoints, metrics)
+                move || {
+                    if priority == WriterPriority::ReadModel {
+                        crate::priority::lower_this_thread(crate::priority::READ_MODEL_WRITER);
+                    }
+                    writer_loop(conn, rx, notify, checkpoints, metrics)
+                }
             })
             .map_err(thread_failed)?;
         Ok(db)
@@ -686,6 +714,56 @@ mod tests {
         let migrations =
             Migrations::new(vec![M::up("CREATE TABLE t (v INTEGER NOT NULL UNIQUE);")]);
         Db::open(dir, "test", &migrations).unwrap()
+    }
+
+    /// The nice values of this process's threads named `name` (as `/proc` shortens it).
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    fn nice_of_threads(name: &str) -> Vec<i32> {
+        let shortened: String = name.chars().take(15).collect();
+        std::fs::read_dir("/proc/self/task")
+            .unwrap()
+            .filter_map(|task| {
+                let task = task.ok()?.path();
+                let comm = std::fs::read_to_string(task.join("comm")).ok()?;
+                (comm.trim_end() == shortened).then(|| {
+                    crate::priority::nice_of(&std::fs::read_to_string(task.join("stat")).unwrap())
+                })
+            })
+            .collect()
+    }
+
+    /// A read model's writer and every checkpointer make way for the writers that decide
+    /// money and answer requests; those keep the normal priority.
+    #[test]
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    fn background_threads_run_at_lower_priority() {
+        let dir = tempfile::tempdir().unwrap();
+        let migrations = Migrations::new(vec![M::up("CREATE TABLE t (v INTEGER);")]);
+        let _read_model =
+            Db::open_with(dir.path(), "xread", &migrations, WriterPriority::ReadModel).unwrap();
+        let _normal = Db::open(dir.path(), "ywrite", &migrations).unwrap();
+        // The threads lower themselves as they start. (`/proc` keeps 15 characters of a
+        // name: the first letters of these two names tell their checkpointers apart.)
+        let started = std::time::Instant::now();
+        let niceness = || {
+            [
+                "db-writer-xread",
+                "db-checkpoint-xread",
+                "db-writer-ywrite",
+                "db-checkpoint-ywrite",
+            ]
+            .map(nice_of_threads)
+        };
+        let expected = [
+            vec![crate::priority::READ_MODEL_WRITER],
+            vec![crate::priority::WAL_COPIES],
+            vec![0],
+            vec![crate::priority::WAL_COPIES],
+        ];
+        while niceness() != expected && started.elapsed() < std::time::Duration::from_secs(5) {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        assert_eq!(niceness(), expected);
     }
 
     #[tokio::test]
