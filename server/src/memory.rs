@@ -63,10 +63,12 @@ pub fn tune_allocator() {
 }
 
 /// Runs for the life of the server: every [`RETURN_FREED_EVERY`], gives back to the
-/// system what mimalloc freed more than [`PURGE_DELAY_MS`] ago (its arenas are shared by
-/// every thread, so one collection on any thread covers them all). Without it, a server
-/// that goes quiet right after a burst (a reshuffle, a login flood's 19 MiB Argon2 blocks)
-/// keeps that memory until its next one.
+/// system what mimalloc freed more than [`PURGE_DELAY_MS`] ago. Its arenas are shared by
+/// every thread, so a collection on whichever thread runs this reaches memory any thread
+/// freed (up to a quarter of the arenas and one more per call; a server has few). Without
+/// it, a server that goes quiet right after a burst (a reshuffle, a login flood's 19 MiB
+/// Argon2 blocks) keeps that memory until its next one: 169-186 MiB just after seeding
+/// 100k tasks, against 51 MiB with it.
 pub async fn return_freed_memory() {
     let mut tick = tokio::time::interval(RETURN_FREED_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
