@@ -380,6 +380,115 @@ fn books_written_before_the_tables_were_keyed_keep_every_row() {
     assert_eq!(store::task_ledger(&conn, task).unwrap().len(), 1);
 }
 
+#[tokio::test]
+async fn books_written_before_owner_numbers_keep_every_row_and_take_new_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let (old, other, task) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+    {
+        let mut conn = rusqlite::Connection::open(dir.path().join("accounting.db")).unwrap();
+        store::migrations()
+            .to_version(&mut conn, store::LEDGER_OWNERS_VERSION - 1)
+            .unwrap();
+        for (user, amount, day) in [(old, -1500, 1), (old, 3000, 2), (other, -1000, 2)] {
+            conn.execute(
+                "INSERT INTO ledger (id, user_id, task_id, kind, amount_cents, billing_date, at, event_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL)",
+                rusqlite::params![
+                    Uuid::now_v7(),
+                    user,
+                    task,
+                    if amount < 0 { "fee" } else { "reward" },
+                    amount,
+                    date(day),
+                    at(day, 10)
+                ],
+            )
+            .unwrap();
+        }
+    }
+    let books = Books {
+        db: Db::open(dir.path(), "accounting", &store::migrations()).unwrap(),
+        ledger: Ledger {
+            timezone: chrono_tz::UTC,
+            seed: super::pricing::new_seed(),
+        },
+        _dir: dir,
+    };
+    let newcomer = books.worker().await;
+    books.assign(Uuid::now_v7(), old, at(3, 9)).await;
+    books.assign(Uuid::now_v7(), newcomer, at(3, 9)).await;
+
+    let (old_rows, other_rows, newcomer_rows, earned, mixed, unnumbered, owners) = books
+        .db
+        .read(move |c| -> Result<_, DbError> {
+            let count = |sql: &str| c.query_row(sql, [], |r| r.get::<_, i64>(0));
+            Ok((
+                store::entries(c, old, None, None, 10)?,
+                store::entries(c, other, None, None, 10)?,
+                store::entries(c, newcomer, None, None, 10)?,
+                store::earned_on(c, old, date(2))?,
+                count(
+                    "SELECT count(*) FROM (SELECT user_id FROM ledger GROUP BY user_id
+                     HAVING count(DISTINCT owner) > 1)",
+                )?,
+                count(
+                    "SELECT count(*) FROM ledger l LEFT JOIN ledger_owners o ON o.owner = l.owner
+                     WHERE o.user_id IS NOT l.user_id",
+                )?,
+                count("SELECT count(*) FROM ledger_owners")?,
+            ))
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        old_rows.iter().map(|e| e.amount_cents).collect::<Vec<_>>()[1..],
+        [3000, -1500],
+        "newest first, the new fee on top"
+    );
+    assert_eq!(old_rows.len(), 3);
+    assert_eq!(other_rows.len(), 1);
+    assert_eq!(newcomer_rows.len(), 1);
+    assert_eq!(earned, 3000);
+    assert_eq!(
+        (mixed, unnumbered),
+        (0, 0),
+        "each row carries its user's one number"
+    );
+    assert_eq!(owners, 3);
+}
+
+/// A user's rows must be found through `ledger_by_owner`: without it every statement and
+/// "my account" scans the whole ledger (a million rows at the benchmark's size).
+#[test]
+fn a_users_rows_are_found_through_their_owner_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut conn = rusqlite::Connection::open(dir.path().join("accounting.db")).unwrap();
+    store::migrations().to_latest(&mut conn).unwrap();
+    for sql in [store::user_entries_sql(), store::earned_on_sql()] {
+        let mut plan = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let unbound = std::iter::repeat_n(rusqlite::types::Null, plan.parameter_count());
+        let steps: Vec<String> = plan
+            .query_map(rusqlite::params_from_iter(unbound), |r| r.get(3))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let ledger_steps: Vec<&String> = steps
+            .iter()
+            .filter(|s| s.contains(" l ") || s.ends_with(" l") || s.contains("ledger "))
+            .collect();
+        assert!(
+            ledger_steps
+                .iter()
+                .any(|s| s.contains("ledger_by_owner (owner=?")),
+            "{sql}\n{steps:#?}"
+        );
+        assert!(
+            !steps.iter().any(|s| s.starts_with("SCAN l")),
+            "{sql}\n{steps:#?}"
+        );
+    }
+}
+
 /// What a context published: (user, kind, amount, billing day) of each `TransactionApplied`.
 async fn published(db: &Db) -> Vec<(Uuid, String, i64, NaiveDate)> {
     let events = db

@@ -93,8 +93,9 @@ impl Default for RetryPolicy {
 /// event) for each busy consumer. 100k fee rows settled in 3.1 s with 4000, 2.3-2.6 s
 /// with 16000 (early measurements). Later, nine rounds each, alternating: 16,000 against
 /// 8000 took accounting's writer 5 % less CPU and its checkpointer 25 % less (half as
-/// many leaves of `ledger_by_user` rewritten per fee), settled 3 % sooner, and raised the
-/// peak by ~10 MiB; 32,000 gained nothing more and raised the peak by ~40 MiB.
+/// many leaves of the per-worker index rewritten per fee, `ledger_by_owner` now), settled
+/// 3 % sooner, and raised the peak by ~10 MiB; 32,000 gained nothing more and raised the
+/// peak by ~40 MiB.
 const BATCH: usize = 16_000;
 /// Batches up to this size are checked against their schemas in place.
 const SMALL_BATCH: usize = 16;
