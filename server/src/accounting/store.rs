@@ -160,9 +160,10 @@ ALTER TABLE accounts_keyed RENAME TO accounts;
 /// are about half the size (fewer leaf splits, each redistributing three pages) and most
 /// comparisons on the way down are of integers, not `memcmp`s of ids. Measured on 100k
 /// reshuffles, alternating, 24 rounds each: accounting's writer 5 % less CPU, its
-/// checkpointer 11 % less, settled 4 % sooner (1.77 s -> 1.70 s). (A trial build that gave every worker the
-/// same number, so all fees appended at one place, took a quarter off the writer: the
-/// thousand places, not the size of a key, are most of this index's cost.)
+/// checkpointer 11 % less, settled 4 % sooner (1.77 s -> 1.70 s). (A trial build that
+/// gave every worker the same number, so all fees appended at one place, took a quarter
+/// off the writer: the thousand places, not the size of a key, are most of this index's
+/// cost.)
 /// `user_id` stays in each row: every reader and export reads it, and rebuilds copy the
 /// rows as they are. Numbers are given in the order workers first appear (existing
 /// workers here in id order); they mean nothing outside this database, and a rebuild may
