@@ -5,14 +5,15 @@
 use super::pricing;
 use super::store::{self, NewRow, RowWriter, UserCopy};
 use crate::db::{DbError, Tx};
-use crate::events::outbox::Publisher;
-use crate::events::{Batch, Envelope, Handler};
+use crate::events::outbox::{CheckedEvent, LoggedEvent, Publisher, SchemaCheck};
+use crate::events::{Batch, Envelope, Handler, Prepared};
 use ates_shared::api::EntryKind;
 use ates_shared::events::accounting::TransactionApplied;
 use ates_shared::events::auth::UserUpdated;
 use ates_shared::events::tracker::{TaskAssigned, TaskCompleted, TaskCreated};
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
+use rusqlite::Connection;
 use std::collections::{BTreeMap, HashMap};
 use uuid::Uuid;
 
@@ -28,8 +29,50 @@ impl Handler for Ledger {
         Ok(books.settle()?)
     }
 
-    fn batch<'t>(&'t self, tx: &'t Tx<'t>) -> Result<Box<dyn Batch + 't>, DbError> {
-        Ok(Box::new(Books::new(self, tx)?))
+    fn batch<'t>(
+        &'t self,
+        tx: &'t Tx<'t>,
+        prepared: Option<Prepared>,
+    ) -> Result<Box<dyn Batch + 't>, DbError> {
+        let mut books = Books::new(self, tx)?;
+        if let Some(fees) = prepared.and_then(|p| p.downcast::<PreparedFees>().ok()) {
+            books.prepared = fees.0;
+        }
+        Ok(Box::new(books))
+    }
+
+    /// Bills a batch's assignments as far as a read of the books allows (the payload read,
+    /// the task's prices, `TransactionApplied` built, checked and written out), leaving
+    /// the writer the inserts. This moves work, it does not save any: on 100k reshuffles
+    /// (30 rounds each, alternating) accounting's writer used 0.79 s of CPU instead of
+    /// 1.00 s, the runtime's threads 0.30 s more (a cold read connection, memory for the
+    /// batch), and the reshuffle settled 3.5 % sooner (1.47 s against 1.52 s): once the
+    /// tracker is done, that writer is what the settling waits on, and the other core
+    /// was mostly idle.
+    fn prepare(&self, conn: &Connection, events: &[LoggedEvent]) -> Option<Prepared> {
+        let mut fees = HashMap::with_capacity(events.len());
+        let mut billing_days = HashMap::new();
+        for event in events {
+            let envelope = &event.envelope;
+            // Only what the writer would apply; it deals with anything else itself.
+            if event.defect.is_some()
+                || event.schema != SchemaCheck::Passed
+                || !envelope.is::<TaskAssigned>()
+            {
+                continue;
+            }
+            let Ok(assignment) = envelope.payload::<TaskAssigned>() else {
+                continue;
+            };
+            let billed = self
+                .bill_ahead(conn, envelope.event_id, &assignment, &mut billing_days)
+                .unwrap_or_else(|e| {
+                    tracing::warn!(error = %e, "billing an assignment ahead; the writer will");
+                    None
+                });
+            fees.insert(envelope.event_id, PreparedFee { assignment, billed });
+        }
+        Some(Box::new(PreparedFees(fees)))
     }
 }
 
@@ -38,6 +81,58 @@ impl Ledger {
     pub(crate) fn prices(&self, tx: &Tx<'_>, task_id: Uuid) -> rusqlite::Result<store::Prices> {
         store::fix_prices(tx, task_id, || pricing::prices(&self.seed, task_id))
     }
+
+    /// The fee row of `assignment` and its `TransactionApplied`, read off the books as they
+    /// stand before the batch: `None` when the task's prices are not fixed yet (it was
+    /// created in this batch or the one being applied).
+    fn bill_ahead(
+        &self,
+        conn: &Connection,
+        cause: Uuid,
+        assignment: &TaskAssigned,
+        billing_days: &mut HashMap<NaiveDate, NaiveDate>,
+    ) -> anyhow::Result<Option<(NewRow, CheckedEvent)>> {
+        let Some(prices) = store::fixed_prices(conn, assignment.task_id)? else {
+            return Ok(None);
+        };
+        let day = self.day_of(assignment.assigned_at);
+        let billing_date = match billing_days.get(&day) {
+            Some(billing) => *billing,
+            None => {
+                let billing = store::open_day_from(conn, day)?;
+                billing_days.insert(day, billing);
+                billing
+            }
+        };
+        let row = NewRow {
+            id: Uuid::now_v7(),
+            user_id: assignment.assignee_id,
+            task_id: Some(assignment.task_id),
+            kind: EntryKind::Fee,
+            amount_cents: -prices.fee_cents,
+            billing_date,
+            at: assignment.assigned_at,
+            event_id: Some(cause),
+        };
+        let event = CheckedEvent::new(transaction_applied(&row), row.at)?;
+        Ok(Some((row, event)))
+    }
+
+    /// The day of `at` in the company's zone.
+    fn day_of(&self, at: DateTime<Utc>) -> NaiveDate {
+        at.with_timezone(&self.timezone).date_naive()
+    }
+}
+
+/// A batch's assignments billed ahead of its transaction (see [`Ledger::prepare`]), by the
+/// assignment's event id.
+struct PreparedFees(HashMap<Uuid, PreparedFee>);
+
+struct PreparedFee {
+    assignment: TaskAssigned,
+    /// The fee's row and event, when the task's prices were fixed already (they never
+    /// change once fixed). They stand unless the day they bill closed meanwhile.
+    billed: Option<(NewRow, CheckedEvent)>,
 }
 
 /// The ledger's changes over one transaction (one event, or a consumer's batch). Rows and
@@ -59,6 +154,9 @@ struct Books<'t> {
     /// The ledger's and the outbox's inserts, prepared once for the batch.
     rows: RowWriter<'t>,
     publisher: Publisher<'t>,
+    /// What was worked out for the batch's assignments before it (empty for a batch that
+    /// was not prepared).
+    prepared: HashMap<Uuid, PreparedFee>,
 }
 
 impl Batch for Books<'_> {
@@ -80,6 +178,7 @@ impl<'t> Books<'t> {
             billing_days: HashMap::new(),
             rows: RowWriter::new(tx)?,
             publisher: Publisher::new(tx)?,
+            prepared: HashMap::new(),
         })
     }
 
@@ -103,7 +202,15 @@ impl<'t> Books<'t> {
             self.ledger.prices(tx, task.task_id)?;
             store::describe_task(tx, task.task_id, &task.title, task.jira_id.as_deref())?;
         } else if event.is::<TaskAssigned>() {
-            let a: TaskAssigned = event.payload()?;
+            let (a, billed) = match self.prepared.remove(&event.event_id) {
+                Some(PreparedFee { assignment, billed }) => (assignment, billed),
+                None => (event.payload::<TaskAssigned>()?, None),
+            };
+            if let Some((row, applied)) = billed
+                && row.billing_date == self.billing_day(row.at)?
+            {
+                return self.record_billed(row, &applied);
+            }
             let prices = self.ledger.prices(tx, a.task_id)?;
             self.record(
                 event.event_id,
@@ -159,10 +266,20 @@ impl<'t> Books<'t> {
         Ok(())
     }
 
+    /// Records a row billed ahead of the batch, with its event.
+    fn record_billed(&mut self, row: NewRow, applied: &CheckedEvent) -> anyhow::Result<()> {
+        self.rows.insert(&row)?;
+        *self.balance_moves.entry(row.user_id).or_default() += row.amount_cents;
+        self.publisher
+            .append_checked(applied)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok(())
+    }
+
     /// The day of the event in the company's zone; if that day is closed already (the
     /// event came late), the next open day.
     fn billing_day(&mut self, at: DateTime<Utc>) -> rusqlite::Result<NaiveDate> {
-        let day = at.with_timezone(&self.ledger.timezone).date_naive();
+        let day = self.ledger.day_of(at);
         if let Some(billing) = self.billing_days.get(&day) {
             return Ok(*billing);
         }

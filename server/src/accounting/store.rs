@@ -262,22 +262,26 @@ pub fn fix_prices(
     task_id: Uuid,
     draw: impl FnOnce() -> Prices,
 ) -> rusqlite::Result<Prices> {
-    let fixed = tx
-        .prepare_cached("SELECT fee_cents, reward_cents FROM tasks WHERE id = ?1")?
-        .query_row([task_id], |r| {
-            Ok(Prices {
-                fee_cents: r.get(0)?,
-                reward_cents: r.get(1)?,
-            })
-        })
-        .optional()?;
-    if let Some(prices) = fixed {
+    if let Some(prices) = fixed_prices(tx, task_id)? {
         return Ok(prices);
     }
     let prices = draw();
     tx.prepare_cached("INSERT INTO tasks (id, fee_cents, reward_cents) VALUES (?1, ?2, ?3)")?
         .execute(params![task_id, prices.fee_cents, prices.reward_cents])?;
     Ok(prices)
+}
+
+/// The task's prices, if they were fixed. Once fixed they never change, so a read outside
+/// the writer's transaction may use them.
+pub fn fixed_prices(conn: &Connection, task_id: Uuid) -> rusqlite::Result<Option<Prices>> {
+    conn.prepare_cached("SELECT fee_cents, reward_cents FROM tasks WHERE id = ?1")?
+        .query_row([task_id], |r| {
+            Ok(Prices {
+                fee_cents: r.get(0)?,
+                reward_cents: r.get(1)?,
+            })
+        })
+        .optional()
 }
 
 pub fn describe_task(

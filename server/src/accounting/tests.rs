@@ -656,3 +656,144 @@ async fn a_batch_that_fails_midway_books_each_good_event_once() {
         one_by_one.balance(worker).await
     );
 }
+
+/// A reshuffle's assignments billed ahead of their batch (`Handler::prepare`, off the
+/// writer) against the same assignments applied one at a time: the same rows, balances,
+/// billing days and published events. Between the two steps the day the assignments fall
+/// on may close; the rows billed ahead for it must then give way to rows billed to the
+/// next open day. Which path was taken shows in the fee rows' ids, time-ordered: ids made
+/// ahead are older than a mark taken after preparing.
+async fn billed_ahead_against_one_at_a_time(day_closes_meanwhile: bool) {
+    let one_by_one = Books::new();
+    let batched = Books::with_seed(one_by_one.ledger.seed.clone());
+    let tracker = TestLog::new("tracker");
+    let mut workers = Vec::new();
+    for _ in 0..3 {
+        let worker = Uuid::now_v7();
+        for books in [&one_by_one, &batched] {
+            let user = UserCreated {
+                user_id: worker,
+                username: format!("w{worker}"),
+                full_name: "W".into(),
+                email: "w@p.inc".into(),
+                role: Role::Worker,
+                active: true,
+                version: 1,
+                access_version: 1,
+            };
+            books.apply(user.into_envelope(at(1, 0))).await;
+        }
+        workers.push(worker);
+    }
+    let tasks: Vec<Uuid> = (0..24).map(|_| Uuid::now_v7()).collect();
+    for task in &tasks {
+        for books in [&one_by_one, &batched] {
+            books.create(*task, "t", at(2, 1)).await;
+        }
+    }
+    let assignments: Vec<Envelope> = tasks
+        .iter()
+        .enumerate()
+        .map(|(i, task)| {
+            let when = at(2, 2 + (i % 3) as u32);
+            TaskAssigned {
+                task_id: *task,
+                assignee_id: workers[i % workers.len()],
+                assigned_at: when,
+            }
+            .into_envelope(when)
+        })
+        .collect();
+    tracker.publish(assignments.clone()).await;
+
+    let ledger = batched.ledger();
+    let events = tracker
+        .db
+        .read(|c| {
+            crate::events::Outbox::read_after(c, 0, 1000, crate::events::outbox::Interest::All)
+        })
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|mut e| {
+            e.check_schema();
+            e
+        })
+        .collect::<Vec<_>>();
+    let (prepared, events) = batched
+        .db
+        .read(move |c| Ok::<_, DbError>((ledger.prepare(c, &events), events)))
+        .await
+        .unwrap();
+    assert!(prepared.is_some(), "accounting prepares its batches");
+    let mark = Uuid::now_v7();
+    if day_closes_meanwhile {
+        for books in [&one_by_one, &batched] {
+            books.close(date(2), at(3, 0)).await;
+        }
+    }
+
+    for event in assignments {
+        one_by_one.apply(event).await;
+    }
+    let ledger = batched.ledger();
+    batched
+        .db
+        .write(move |tx| -> Result<(), DbError> {
+            let mut batch = ledger.batch(tx, prepared)?;
+            for event in &events {
+                batch.handle(&event.envelope).map_err(|e| {
+                    DbError::Sqlite(rusqlite::Error::ToSqlConversionFailure(e.into()))
+                })?;
+            }
+            batch.finish()
+        })
+        .await
+        .unwrap();
+
+    let billed_to = if day_closes_meanwhile { 3 } else { 2 };
+    for worker in &workers {
+        let rows = one_by_one.rows(*worker).await;
+        assert_eq!(rows.len(), 8);
+        assert!(rows.iter().all(|(kind, amount, day)| kind == "fee"
+            && FEE_CENTS.contains(&-amount)
+            && *day == date(billed_to)));
+        assert_eq!(batched.rows(*worker).await, rows);
+        assert_eq!(
+            batched.balance(*worker).await,
+            one_by_one.balance(*worker).await
+        );
+    }
+    assert_eq!(
+        published(&batched.db).await,
+        published(&one_by_one.db).await
+    );
+    let ids: Vec<Uuid> = batched
+        .db
+        .read(|c| {
+            let mut select = c.prepare("SELECT id FROM ledger WHERE kind = 'fee'")?;
+            let ids: rusqlite::Result<Vec<Uuid>> = select.query_map([], |r| r.get(0))?.collect();
+            ids.map_err(DbError::from)
+        })
+        .await
+        .unwrap();
+    assert_eq!(ids.len(), tasks.len());
+    if day_closes_meanwhile {
+        assert!(
+            ids.iter().all(|id| *id > mark),
+            "billed again on the writer"
+        );
+    } else {
+        assert!(ids.iter().all(|id| *id < mark), "billed ahead");
+    }
+}
+
+#[tokio::test]
+async fn assignments_billed_ahead_book_exactly_what_one_at_a_time_books() {
+    billed_ahead_against_one_at_a_time(false).await;
+}
+
+#[tokio::test]
+async fn assignments_billed_ahead_for_a_day_that_closed_meanwhile_go_to_the_next_open_day() {
+    billed_ahead_against_one_at_a_time(true).await;
+}

@@ -5,7 +5,7 @@
 use super::store;
 use crate::db::{DbError, Tx};
 use crate::events::outbox::Interest;
-use crate::events::{Batch, Envelope, EventPayload, Handler};
+use crate::events::{Batch, Envelope, EventPayload, Handler, Prepared};
 use ates_shared::api::EntryKind;
 use ates_shared::events::accounting::TransactionApplied;
 use ates_shared::events::tracker::TaskCreated;
@@ -26,7 +26,11 @@ impl Handler for Projection {
         Ok(movements.write()?)
     }
 
-    fn batch<'t>(&'t self, tx: &'t Tx<'t>) -> Result<Box<dyn Batch + 't>, DbError> {
+    fn batch<'t>(
+        &'t self,
+        tx: &'t Tx<'t>,
+        _prepared: Option<Prepared>,
+    ) -> Result<Box<dyn Batch + 't>, DbError> {
         Ok(Box::new(Movements::new(tx)))
     }
 }

@@ -13,7 +13,7 @@ use super::transport::EventLog;
 use crate::clock::SharedClock;
 use crate::db::{Db, DbError, Stamp, Tx};
 use ates_shared::events::Envelope;
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Notify, watch};
@@ -38,10 +38,36 @@ pub trait Handler: Send + Sync + 'static {
     /// before it commits. By default each event is handled on its own; a
     /// handler may instead keep work over the batch and do it once at the end (accounting
     /// sums each worker's balance moves). A batch that fails is dropped unfinished with its
-    /// transaction, so whatever it kept is lost with the rest.
-    fn batch<'t>(&'t self, tx: &'t Tx<'t>) -> Result<Box<dyn Batch + 't>, DbError> {
+    /// transaction, so whatever it kept is lost with the rest. `prepared` is what
+    /// [`Handler::prepare`] gave for these events, when it ran.
+    fn batch<'t>(
+        &'t self,
+        tx: &'t Tx<'t>,
+        _prepared: Option<Prepared>,
+    ) -> Result<Box<dyn Batch + 't>, DbError> {
         Ok(Box::new(EachOnItsOwn { handler: self, tx }))
     }
+
+    /// Work on a fetched batch that needs no writer, done ahead of the batch's turn: on a
+    /// blocking thread, with a read connection of the consumer's own database, while the
+    /// batch before it is applied. What it returns reaches [`Handler::batch`]. It may only
+    /// save the writer work, never change an outcome: a batch applied without it (a small
+    /// one, a retry, a replay, a rebuild) must come out the same. The writer is what every
+    /// write of a context waits on, and what a reshuffle's settling waits on.
+    fn prepare(&self, _conn: &Connection, _events: &[LoggedEvent]) -> Option<Prepared> {
+        None
+    }
+}
+
+/// What [`Handler::prepare`] worked out for one batch, for that handler's own
+/// [`Handler::batch`] to take back.
+pub type Prepared = Box<dyn std::any::Any + Send>;
+
+/// A fetched batch: its events, checked against their schemas, and what the handler
+/// prepared for them, if anything.
+pub(crate) struct Fetched {
+    events: Vec<LoggedEvent>,
+    prepared: Option<Prepared>,
 }
 
 /// A handler's work over the events of one transaction (see [`Handler::batch`]).
@@ -151,10 +177,7 @@ struct Cursor {
     ahead: Option<Prefetch>,
 }
 
-type Prefetch = (
-    i64,
-    tokio::task::JoinHandle<Result<Vec<LoggedEvent>, DbError>>,
-);
+type Prefetch = (i64, tokio::task::JoinHandle<Result<Fetched, DbError>>);
 
 impl Consumer {
     /// `name` is `<consuming context>.<source>`, e.g. `tracker.auth`.
@@ -238,7 +261,7 @@ impl Consumer {
             Some(position) => position,
             None => self.position().await?,
         };
-        let events = match cursor.ahead.take() {
+        let Fetched { events, prepared } = match cursor.ahead.take() {
             Some((after, fetching)) if after == position => {
                 fetching.await.map_err(|_| DbError::Panicked)??
             }
@@ -248,14 +271,12 @@ impl Consumer {
             cursor.position = Some(position);
             return Ok(Step::Idle);
         };
-        // While this batch is applied, the next one is read and checked on another core.
-        cursor.ahead = Some((
-            last,
-            tokio::spawn(fetch(self.log.clone(), last, self.handler.interest())),
-        ));
+        // While this batch is applied, the next one is read, checked and prepared on
+        // another core.
+        cursor.ahead = Some((last, tokio::spawn(self.fetch_owned(last))));
         drop(cursor);
         let count = events.len();
-        match self.apply(position, events).await {
+        match self.apply(position, events, prepared).await {
             Ok(true) => {
                 self.cursor.lock().await.position = Some(last);
                 Ok(Step::Applied(count))
@@ -274,7 +295,7 @@ impl Consumer {
                 events.truncate(index);
                 let mut before_failing = position;
                 if let Some(last) = events.last().map(|e| e.seq) {
-                    match self.apply(position, events).await {
+                    match self.apply(position, events, None).await {
                         Ok(true) => before_failing = last,
                         Err(BatchError::Db(e)) => return Err(e),
                         // Moved meanwhile, or a handler that fails only sometimes: start over.
@@ -287,8 +308,21 @@ impl Consumer {
         }
     }
 
-    async fn fetch(&self, position: i64) -> Result<Vec<LoggedEvent>, DbError> {
-        fetch(self.log.clone(), position, self.handler.interest()).await
+    async fn fetch(&self, position: i64) -> Result<Fetched, DbError> {
+        self.fetch_owned(position).await
+    }
+
+    /// [`Consumer::fetch`] as a future that owns what it needs (to be spawned).
+    fn fetch_owned(
+        &self,
+        position: i64,
+    ) -> impl Future<Output = Result<Fetched, DbError>> + Send + 'static {
+        fetch(
+            self.log.clone(),
+            position,
+            self.handler.clone(),
+            self.db.clone(),
+        )
     }
 
     /// Applies `events`, which follow `position`, all or nothing.
@@ -296,12 +330,24 @@ impl Consumer {
     ///
     /// A small batch (a user's event or two) shares its commit with the inbox's next
     /// delivery or another consumer (see [`Db::write_batch`]).
-    async fn apply(&self, position: i64, events: Vec<LoggedEvent>) -> Result<bool, BatchError> {
+    async fn apply(
+        &self,
+        position: i64,
+        events: Vec<LoggedEvent>,
+        prepared: Option<Prepared>,
+    ) -> Result<bool, BatchError> {
         let (name, handler, clock) = (self.name.clone(), self.handler.clone(), self.clock.clone());
         let (moved, applied) = self
             .db
             .write_batch(events.len(), move |tx| {
-                apply_batch(tx, &name, handler.as_ref(), &clock, position, events)
+                apply_batch(
+                    tx,
+                    &name,
+                    handler.as_ref(),
+                    &clock,
+                    position,
+                    (events, prepared),
+                )
             })
             .await?;
         // The batch's events (a JSON tree each) are freed here, not on the writer's thread,
@@ -354,7 +400,7 @@ impl Consumer {
             tokio::time::sleep(backoff).await;
             backoff *= 2;
             attempts += 1;
-            match self.apply(before, vec![event.clone()]).await {
+            match self.apply(before, vec![event.clone()], None).await {
                 Ok(_) => return Ok(()),
                 Err(BatchError::Db(e)) => return Err(e),
                 Err(BatchError::Failed { failure: again, .. }) => failure = again,
@@ -402,24 +448,36 @@ impl Consumer {
     }
 }
 
-/// Up to a batch of events after `position`, read for `interest`, each checked against its
-/// schema, off the writer thread (the check is a fair share of what applying an event
-/// costs).
+/// Up to a batch of events after `position`, read for the handler's interest, each checked
+/// against its schema and the batch prepared by the handler (reading `own`, the consumer's
+/// database), off the writer thread: the check is a fair share of what applying an event
+/// costs, and what the handler prepares is work its writer no longer does.
 async fn fetch(
     log: Arc<dyn EventLog>,
     position: i64,
-    interest: Interest,
-) -> Result<Vec<LoggedEvent>, DbError> {
-    let mut events = log.fetch(position, BATCH, interest).await?;
+    handler: Arc<dyn Handler>,
+    own: Db,
+) -> Result<Fetched, DbError> {
+    let mut events = log.fetch(position, BATCH, handler.interest()).await?;
     if events.len() <= SMALL_BATCH {
         // Microseconds: not worth a trip to another thread while a user waits on the lag.
         events.iter_mut().for_each(LoggedEvent::check_schema);
-        return Ok(events);
+        return Ok(Fetched {
+            events,
+            prepared: None,
+        });
     }
     tokio::task::spawn_blocking(move || {
         let mut events = events;
         events.iter_mut().for_each(LoggedEvent::check_schema);
-        events
+        // Preparing only saves the writer work: if the read fails, the writer does it all.
+        let prepared = own
+            .read_blocking(|conn| Ok::<_, DbError>(handler.prepare(conn, &events)))
+            .unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "preparing a batch of events; the writer does it all");
+                None
+            });
+        Fetched { events, prepared }
     })
     .await
     .map_err(|_| DbError::Panicked)
@@ -454,7 +512,7 @@ fn apply_batch(
     handler: &dyn Handler,
     clock: &SharedClock,
     expected_position: i64,
-    events: Vec<LoggedEvent>,
+    (events, prepared): (Vec<LoggedEvent>, Option<Prepared>),
 ) -> Result<(bool, Vec<LoggedEvent>), BatchError> {
     if read_position(tx, consumer).map_err(DbError::from)? != expected_position {
         return Ok((false, events));
@@ -462,7 +520,7 @@ fn apply_batch(
     let now = clock.now();
     let applied_before = applied_among(tx, consumer, &events).map_err(DbError::from)?;
     let mut inbox = Inbox::new(tx, consumer, now)?;
-    let mut batch = handler.batch(tx)?;
+    let mut batch = handler.batch(tx, prepared)?;
     for (index, event) in events.iter().enumerate() {
         if let Some(defect) = &event.defect {
             return Err(BatchError::Failed {
@@ -604,7 +662,7 @@ pub(crate) fn replay(
 ) -> Result<(), String> {
     let before = already_applied(tx, consumer, envelope.event_id).map_err(|e| e.to_string())?;
     let mut inbox = Inbox::new(tx, consumer, now).map_err(|e| e.to_string())?;
-    let mut batch = handler.batch(tx).map_err(|e| e.to_string())?;
+    let mut batch = handler.batch(tx, None).map_err(|e| e.to_string())?;
     match apply_one(
         tx,
         &mut inbox,

@@ -27,6 +27,6 @@ pub(crate) mod test_log;
 mod tests;
 
 pub use ates_shared::events::{Envelope, EventPayload};
-pub use consumer::{Batch, Consumer, Handler};
+pub use consumer::{Batch, Consumer, Handler, Prepared};
 pub use outbox::Outbox;
 pub use system::EventSystem;

@@ -229,15 +229,45 @@ impl<'c> Publisher<'c> {
     /// As [`Outbox::append`].
     pub fn append(&mut self, envelope: &Envelope) -> Result<i64> {
         schema::validate(envelope).context("refusing to publish")?;
+        self.insert_row(envelope, &envelope.data)
+    }
+
+    /// Appends an event wrapped, checked and written out ahead of its transaction.
+    pub fn append_checked(&mut self, event: &CheckedEvent) -> Result<i64> {
+        self.insert_row(&event.head, &event.data)
+    }
+
+    fn insert_row(&mut self, head: &Envelope, data: &dyn rusqlite::ToSql) -> Result<i64> {
         self.tx.note_outbox_append();
         self.insert.execute(params![
-            envelope.event_id,
-            envelope.event_name,
-            envelope.event_version,
-            Stamp(envelope.event_time),
-            envelope.producer,
-            envelope.data,
+            head.event_id,
+            head.event_name,
+            head.event_version,
+            Stamp(head.event_time),
+            head.producer,
+            data,
         ])?;
         Ok(self.tx.last_insert_rowid())
+    }
+}
+
+/// An event wrapped in its envelope, checked against its schema and its data written out
+/// as the outbox stores it, all before the transaction that appends it: on a thread other
+/// than the writer's (see `Handler::prepare`). The text is the one [`Outbox::append`]
+/// stores for the same envelope.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckedEvent {
+    /// The envelope without its data (`null`).
+    head: Envelope,
+    data: String,
+}
+
+impl CheckedEvent {
+    pub fn new<P: EventPayload>(payload: P, at: DateTime<Utc>) -> Result<CheckedEvent> {
+        let mut head = payload.into_envelope(at);
+        schema::validate(&head).context("refusing to publish")?;
+        let data = serde_json::to_string(&head.data).context("writing the event's data")?;
+        head.data = serde_json::Value::Null;
+        Ok(CheckedEvent { head, data })
     }
 }

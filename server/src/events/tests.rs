@@ -40,7 +40,11 @@ impl Handler for Counting {
         Ok(())
     }
 
-    fn batch<'t>(&'t self, tx: &'t Tx<'t>) -> Result<Box<dyn Batch + 't>, DbError> {
+    fn batch<'t>(
+        &'t self,
+        tx: &'t Tx<'t>,
+        _prepared: Option<Prepared>,
+    ) -> Result<Box<dyn Batch + 't>, DbError> {
         Ok(Box::new(Tally {
             counting: self,
             tx,
@@ -378,4 +382,96 @@ async fn reading_the_log_gives_what_follows_the_position_up_to_the_limit() {
         "a position past the head"
     );
     assert!(read(0, 0).await.unwrap().is_empty());
+}
+
+/// Hands each batch what its `prepare` read of the consumer's own database (the counter),
+/// and records what each batch was handed.
+struct Preparing {
+    handed: Arc<std::sync::Mutex<Vec<Option<Ahead>>>>,
+}
+
+/// What `Preparing` works out ahead of a batch.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Ahead {
+    events: usize,
+    counted: i64,
+}
+
+/// Counts a batch's events into the counter.
+struct CountInto<'t> {
+    tx: &'t Tx<'t>,
+}
+
+impl Batch for CountInto<'_> {
+    fn handle(&mut self, _event: &Envelope) -> anyhow::Result<()> {
+        self.tx.execute("UPDATE counter SET n = n + 1", [])?;
+        Ok(())
+    }
+
+    fn finish(self: Box<Self>) -> Result<(), DbError> {
+        Ok(())
+    }
+}
+
+impl Handler for Preparing {
+    fn handle(&self, tx: &Tx<'_>, _event: &Envelope) -> anyhow::Result<()> {
+        tx.execute("UPDATE counter SET n = n + 1", [])?;
+        Ok(())
+    }
+
+    fn prepare(
+        &self,
+        conn: &rusqlite::Connection,
+        events: &[outbox::LoggedEvent],
+    ) -> Option<Prepared> {
+        let counted: i64 = conn
+            .query_row("SELECT n FROM counter", [], |r| r.get(0))
+            .ok()?;
+        Some(Box::new(Ahead {
+            events: events.len(),
+            counted,
+        }))
+    }
+
+    fn batch<'t>(
+        &'t self,
+        tx: &'t Tx<'t>,
+        prepared: Option<Prepared>,
+    ) -> Result<Box<dyn Batch + 't>, DbError> {
+        let prepared = prepared.and_then(|p| p.downcast::<Ahead>().ok());
+        self.handed.lock().unwrap().push(prepared.map(|p| *p));
+        Ok(Box::new(CountInto { tx }))
+    }
+}
+
+/// A batch of more than a few events is prepared off the writer, reading the consumer's
+/// own database as it stood, and what was prepared reaches that batch; a batch of a few
+/// (a user's event or two, whose lag matters more) is not prepared.
+#[tokio::test]
+async fn a_large_batch_reaches_its_handler_with_what_was_prepared_for_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = crate::events::test_log::TestLog::new("producer");
+    let consumer_db = counter_db(dir.path());
+    let handed = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let consumer = log.consumer(
+        "test",
+        consumer_db.clone(),
+        Preparing {
+            handed: handed.clone(),
+        },
+    );
+    for i in 0..3 {
+        publish(&log.db, &format!("few{i}")).await;
+    }
+    assert_eq!(consumer.drain().await.unwrap(), 3);
+    for i in 0..40 {
+        publish(&log.db, &format!("many{i}")).await;
+    }
+    assert_eq!(consumer.drain().await.unwrap(), 40);
+    assert_eq!(count(&consumer_db).await, 43);
+    let ahead = Ahead {
+        events: 40,
+        counted: 3,
+    };
+    assert_eq!(*handed.lock().unwrap(), vec![None, Some(ahead)]);
 }
