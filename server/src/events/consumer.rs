@@ -471,8 +471,15 @@ async fn fetch(
         let mut events = events;
         events.iter_mut().for_each(LoggedEvent::check_schema);
         // Preparing only saves the writer work: if the read fails, the writer does it all.
+        // One read transaction for the batch: one snapshot of the books, rather than one
+        // per statement, each checking the WAL and dropping the page cache whenever the
+        // writer had committed (accounting's price reads were a tenth of the runtime
+        // threads' time in a reshuffle that way).
         let prepared = own
-            .read_blocking(|conn| Ok::<_, DbError>(handler.prepare(conn, &events)))
+            .read_blocking(|conn| {
+                let snapshot = conn.unchecked_transaction()?;
+                Ok::<_, DbError>(handler.prepare(&snapshot, &events))
+            })
             .unwrap_or_else(|e| {
                 tracing::warn!(error = %e, "preparing a batch of events; the writer does it all");
                 None
