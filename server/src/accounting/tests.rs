@@ -72,6 +72,12 @@ impl Books {
 
     async fn worker(&self) -> Uuid {
         let id = Uuid::now_v7();
+        self.hear_of_worker(id).await;
+        id
+    }
+
+    /// Tells the books of worker `id`, as auth does.
+    async fn hear_of_worker(&self, id: Uuid) {
         let user = UserCreated {
             user_id: id,
             username: format!("w{id}"),
@@ -83,7 +89,6 @@ impl Books {
             access_version: 1,
         };
         self.apply(user.into_envelope(at(1, 0))).await;
-        id
     }
 
     async fn assign(&self, task: Uuid, user: Uuid, when: DateTime<Utc>) {
@@ -671,17 +676,7 @@ async fn billed_ahead_against_one_at_a_time(day_closes_meanwhile: bool) {
     for _ in 0..3 {
         let worker = Uuid::now_v7();
         for books in [&one_by_one, &batched] {
-            let user = UserCreated {
-                user_id: worker,
-                username: format!("w{worker}"),
-                full_name: "W".into(),
-                email: "w@p.inc".into(),
-                role: Role::Worker,
-                active: true,
-                version: 1,
-                access_version: 1,
-            };
-            books.apply(user.into_envelope(at(1, 0))).await;
+            books.hear_of_worker(worker).await;
         }
         workers.push(worker);
     }
