@@ -65,9 +65,19 @@ pub type Prepared = Box<dyn std::any::Any + Send>;
 
 /// A fetched batch: its events, checked against their schemas, and what the handler
 /// prepared for them, if anything.
-pub(crate) struct Fetched {
+struct Fetched {
     events: Vec<LoggedEvent>,
     prepared: Option<Prepared>,
+}
+
+impl Fetched {
+    /// Events applied as they are (a small batch, a retry): the writer does all the work.
+    fn unprepared(events: Vec<LoggedEvent>) -> Fetched {
+        Fetched {
+            events,
+            prepared: None,
+        }
+    }
 }
 
 /// A handler's work over the events of one transaction (see [`Handler::batch`]).
@@ -261,22 +271,22 @@ impl Consumer {
             Some(position) => position,
             None => self.position().await?,
         };
-        let Fetched { events, prepared } = match cursor.ahead.take() {
+        let batch = match cursor.ahead.take() {
             Some((after, fetching)) if after == position => {
                 fetching.await.map_err(|_| DbError::Panicked)??
             }
             _ => self.fetch(position).await?,
         };
-        let Some(last) = events.last().map(|e| e.seq) else {
+        let Some(last) = batch.events.last().map(|e| e.seq) else {
             cursor.position = Some(position);
             return Ok(Step::Idle);
         };
         // While this batch is applied, the next one is read, checked and prepared on
         // another core.
-        cursor.ahead = Some((last, tokio::spawn(self.fetch_owned(last))));
+        cursor.ahead = Some((last, tokio::spawn(self.fetch(last))));
         drop(cursor);
-        let count = events.len();
-        match self.apply(position, events, prepared).await {
+        let count = batch.events.len();
+        match self.apply(position, batch).await {
             Ok(true) => {
                 self.cursor.lock().await.position = Some(last);
                 Ok(Step::Applied(count))
@@ -295,7 +305,7 @@ impl Consumer {
                 events.truncate(index);
                 let mut before_failing = position;
                 if let Some(last) = events.last().map(|e| e.seq) {
-                    match self.apply(position, events, None).await {
+                    match self.apply(position, Fetched::unprepared(events)).await {
                         Ok(true) => before_failing = last,
                         Err(BatchError::Db(e)) => return Err(e),
                         // Moved meanwhile, or a handler that fails only sometimes: start over.
@@ -308,12 +318,8 @@ impl Consumer {
         }
     }
 
-    async fn fetch(&self, position: i64) -> Result<Fetched, DbError> {
-        self.fetch_owned(position).await
-    }
-
-    /// [`Consumer::fetch`] as a future that owns what it needs (to be spawned).
-    fn fetch_owned(
+    /// The batch after `position`, as a future that owns what it needs (to be spawned).
+    fn fetch(
         &self,
         position: i64,
     ) -> impl Future<Output = Result<Fetched, DbError>> + Send + 'static {
@@ -325,29 +331,17 @@ impl Consumer {
         )
     }
 
-    /// Applies `events`, which follow `position`, all or nothing.
+    /// Applies `batch`, which follows `position`, all or nothing.
     /// `Ok(false)`: the position is no longer `position`, nothing was applied.
     ///
     /// A small batch (a user's event or two) shares its commit with the inbox's next
     /// delivery or another consumer (see [`Db::write_batch`]).
-    async fn apply(
-        &self,
-        position: i64,
-        events: Vec<LoggedEvent>,
-        prepared: Option<Prepared>,
-    ) -> Result<bool, BatchError> {
+    async fn apply(&self, position: i64, batch: Fetched) -> Result<bool, BatchError> {
         let (name, handler, clock) = (self.name.clone(), self.handler.clone(), self.clock.clone());
         let (moved, applied) = self
             .db
-            .write_batch(events.len(), move |tx| {
-                apply_batch(
-                    tx,
-                    &name,
-                    handler.as_ref(),
-                    &clock,
-                    position,
-                    (events, prepared),
-                )
+            .write_batch(batch.events.len(), move |tx| {
+                apply_batch(tx, &name, handler.as_ref(), &clock, position, batch)
             })
             .await?;
         // The batch's events (a JSON tree each) are freed here, not on the writer's thread,
@@ -400,7 +394,10 @@ impl Consumer {
             tokio::time::sleep(backoff).await;
             backoff *= 2;
             attempts += 1;
-            match self.apply(before, vec![event.clone()], None).await {
+            match self
+                .apply(before, Fetched::unprepared(vec![event.clone()]))
+                .await
+            {
                 Ok(_) => return Ok(()),
                 Err(BatchError::Db(e)) => return Err(e),
                 Err(BatchError::Failed { failure: again, .. }) => failure = again,
@@ -462,10 +459,7 @@ async fn fetch(
     if events.len() <= SMALL_BATCH {
         // Microseconds: not worth a trip to another thread while a user waits on the lag.
         events.iter_mut().for_each(LoggedEvent::check_schema);
-        return Ok(Fetched {
-            events,
-            prepared: None,
-        });
+        return Ok(Fetched::unprepared(events));
     }
     tokio::task::spawn_blocking(move || {
         let mut events = events;
@@ -508,18 +502,20 @@ impl From<DbError> for BatchError {
     }
 }
 
-/// Applies `events` (which follow `expected_position`) and moves the position past them,
-/// all or nothing, and hands the events back (to be freed off the writer's thread). On the
-/// first failure the caller's transaction (or savepoint) is rolled back. Batches are optimistic (no savepoint per event, which would copy pages for every event); a
-/// failure is rare and costs one re-run. If another writer moved the position (a rewind),
-/// nothing is applied: the next step starts from the new position.
+/// Applies a fetched batch's `events` (which follow `expected_position`), handing the
+/// handler what was prepared for them, and moves the position past them, all or nothing;
+/// hands the events back (to be freed off the writer's thread). On the first failure the
+/// caller's transaction (or savepoint) is rolled back. Batches are optimistic (no
+/// savepoint per event, which would copy pages for every event); a failure is rare and
+/// costs one re-run. If another writer moved the position (a rewind), nothing is applied:
+/// the next step starts from the new position.
 fn apply_batch(
     tx: &Tx<'_>,
     consumer: &str,
     handler: &dyn Handler,
     clock: &SharedClock,
     expected_position: i64,
-    (events, prepared): (Vec<LoggedEvent>, Option<Prepared>),
+    Fetched { events, prepared }: Fetched,
 ) -> Result<(bool, Vec<LoggedEvent>), BatchError> {
     if read_position(tx, consumer).map_err(DbError::from)? != expected_position {
         return Ok((false, events));
