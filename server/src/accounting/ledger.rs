@@ -104,16 +104,15 @@ impl Ledger {
                 billing
             }
         };
-        let row = NewRow {
-            id: Uuid::now_v7(),
-            user_id: assignment.assignee_id,
-            task_id: Some(assignment.task_id),
-            kind: EntryKind::Fee,
-            amount_cents: -prices.fee_cents,
+        let row = new_row(
+            cause,
+            assignment.assignee_id,
+            assignment.task_id,
+            EntryKind::Fee,
+            -prices.fee_cents,
             billing_date,
-            at: assignment.assigned_at,
-            event_id: Some(cause),
-        };
+            assignment.assigned_at,
+        );
         let event = CheckedEvent::new(transaction_applied(&row), row.at)?;
         Ok(Some((row, event)))
     }
@@ -209,7 +208,7 @@ impl<'t> Books<'t> {
             if let Some((row, applied)) = billed
                 && row.billing_date == self.billing_day(row.at)?
             {
-                return self.record_billed(row, &applied);
+                return self.write(row, &applied);
             }
             let prices = self.ledger.prices(tx, a.task_id)?;
             self.record(
@@ -248,26 +247,24 @@ impl<'t> Books<'t> {
         amount_cents: i64,
         at: DateTime<Utc>,
     ) -> anyhow::Result<()> {
-        let row = NewRow {
-            id: Uuid::now_v7(),
+        let billing_date = self.billing_day(at)?;
+        let row = new_row(
+            cause,
             user_id,
-            task_id: Some(task_id),
+            task_id,
             kind,
             amount_cents,
-            billing_date: self.billing_day(at)?,
+            billing_date,
             at,
-            event_id: Some(cause),
-        };
-        self.rows.insert(&row)?;
-        *self.balance_moves.entry(user_id).or_default() += amount_cents;
-        self.publisher
-            .publish(transaction_applied(&row), at)
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        Ok(())
+        );
+        let applied =
+            CheckedEvent::new(transaction_applied(&row), at).map_err(|e| anyhow::anyhow!("{e}"))?;
+        self.write(row, &applied)
     }
 
-    /// Records a row billed ahead of the batch, with its event.
-    fn record_billed(&mut self, row: NewRow, applied: &CheckedEvent) -> anyhow::Result<()> {
+    /// Writes a row and its `TransactionApplied` (built here or ahead of the batch), and
+    /// keeps its balance move.
+    fn write(&mut self, row: NewRow, applied: &CheckedEvent) -> anyhow::Result<()> {
         self.rows.insert(&row)?;
         *self.balance_moves.entry(row.user_id).or_default() += row.amount_cents;
         self.publisher
@@ -294,6 +291,28 @@ impl<'t> Books<'t> {
             store::move_balance(self.tx, user_id, amount_cents)?;
         }
         Ok(())
+    }
+}
+
+/// A new row of the ledger, caused by the event `cause`.
+fn new_row(
+    cause: Uuid,
+    user_id: Uuid,
+    task_id: Uuid,
+    kind: EntryKind,
+    amount_cents: i64,
+    billing_date: NaiveDate,
+    at: DateTime<Utc>,
+) -> NewRow {
+    NewRow {
+        id: Uuid::now_v7(),
+        user_id,
+        task_id: Some(task_id),
+        kind,
+        amount_cents,
+        billing_date,
+        at,
+        event_id: Some(cause),
     }
 }
 
