@@ -681,25 +681,23 @@ async fn writes_and_lag(
 /// accounting's `received` table (relay, broker, inbox), and from there until applied.
 fn split_lag_parts(d: &Deployment) -> (Vec<f64>, Vec<f64>) {
     let conn = rusqlite::Connection::open(&d.accounting_db).unwrap();
+    let applied_at = common::applied_times(&conn, "accounting.tracker");
     let mut select = conn
-        .prepare(
-            "SELECT r.event_time, r.received_at, i.applied_at FROM received r
-             JOIN inbox i ON i.event_id = r.event_id AND i.consumer = 'accounting.tracker'
-             WHERE r.source = 'tracker'",
-        )
+        .prepare("SELECT event_id, event_time, received_at FROM received WHERE source = 'tracker'")
         .unwrap();
     let ms = |from: chrono::DateTime<chrono::Utc>, to: chrono::DateTime<chrono::Utc>| {
         (to - from).num_microseconds().unwrap_or(0) as f64 / 1000.0
     };
     let (mut carried, mut applied): (Vec<f64>, Vec<f64>) = select
         .query_map([], |r| {
-            let times: [chrono::DateTime<chrono::Utc>; 3] = [r.get(0)?, r.get(1)?, r.get(2)?];
-            Ok(times)
+            let times: [chrono::DateTime<chrono::Utc>; 2] = [r.get(1)?, r.get(2)?];
+            Ok((r.get::<_, uuid::Uuid>(0)?, times))
         })
         .unwrap()
-        .map(|t| {
-            let [committed, received, done] = t.unwrap();
-            (ms(committed, received), ms(received, done))
+        .filter_map(|row| {
+            let (id, [committed, received]) = row.unwrap();
+            let done = *applied_at.get(&id)?;
+            Some((ms(committed, received), ms(received, done)))
         })
         .unzip();
     carried.sort_by(f64::total_cmp);

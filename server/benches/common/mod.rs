@@ -7,9 +7,11 @@ pub mod raw;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension};
 use serde_json::json;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use uuid::Uuid;
 
 pub const ADMIN_PASSWORD: &str = "bench-admin-password";
 pub const SECRET: &str = "bench-secret-of-at-least-32-bytes-long";
@@ -228,6 +230,15 @@ pub async fn caught_up(client: &reqwest::Client, base: &str, admin: &str, within
     }
 }
 
+/// When `consumer` (in `conn`'s database) applied each event it applied, by event id.
+pub fn applied_times(conn: &Connection, consumer: &str) -> HashMap<Uuid, DateTime<Utc>> {
+    ates_server::events::applied::applied_events(conn, consumer)
+        .unwrap()
+        .into_iter()
+        .map(|(id, at)| (id, at.parse().expect("an inbox time")))
+        .collect()
+}
+
 /// Commit-to-applied times (ms) of the tracker events from `after_seq` on.
 pub fn lags(d: &Deployment, after_seq: i64) -> Vec<f64> {
     let conn = Connection::open(&d.accounting_db).unwrap();
@@ -236,22 +247,20 @@ pub fn lags(d: &Deployment, after_seq: i64) -> Vec<f64> {
         [d.tracker_db.to_str().unwrap()],
     )
     .unwrap();
+    let applied = applied_times(&conn, "accounting.tracker");
     let mut select = conn
-        .prepare(
-            "SELECT o.event_time, i.applied_at FROM tracker.outbox o
-             JOIN main.inbox i ON i.event_id = o.event_id AND i.consumer = 'accounting.tracker'
-             WHERE o.seq > ?1",
-        )
+        .prepare("SELECT event_id, event_time FROM tracker.outbox WHERE seq > ?1")
         .unwrap();
     let rows = select
         .query_map([after_seq], |r| {
-            Ok((r.get::<_, DateTime<Utc>>(0)?, r.get::<_, DateTime<Utc>>(1)?))
+            Ok((r.get::<_, Uuid>(0)?, r.get::<_, DateTime<Utc>>(1)?))
         })
         .unwrap();
     let mut lags: Vec<f64> = rows
-        .map(|r| {
-            let (committed, applied) = r.unwrap();
-            (applied - committed).num_microseconds().unwrap_or(0) as f64 / 1000.0
+        .filter_map(|r| {
+            let (id, committed) = r.unwrap();
+            let applied = applied.get(&id)?;
+            Some((*applied - committed).num_microseconds().unwrap_or(0) as f64 / 1000.0)
         })
         .collect();
     lags.sort_by(f64::total_cmp);

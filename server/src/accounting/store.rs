@@ -100,6 +100,7 @@ pub fn migrations() -> Migrations<'static> {
         M::up(KEYED_TABLES),
         M::up(crate::events::tables::OUTBOX_WITHOUT_AUTOINCREMENT),
         M::up(LEDGER_OWNERS),
+        M::up(crate::events::tables::INBOX_BY_BATCH),
     ])
 }
 

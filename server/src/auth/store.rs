@@ -33,6 +33,7 @@ pub fn migrations() -> Migrations<'static> {
         M::up(crate::events::tables::DEAD_LETTER_RESOLUTION),
         M::up(crate::events::tables::TRANSPORT_TABLES),
         M::up(crate::events::tables::OUTBOX_WITHOUT_AUTOINCREMENT),
+        M::up(crate::events::tables::INBOX_BY_BATCH),
     ])
 }
 

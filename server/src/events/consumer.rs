@@ -7,13 +7,15 @@
 //! handler fails on is retried with backoff; when every attempt fails it is parked as a
 //! dead letter and the consumer moves on to the events behind it.
 
+use super::applied;
 use super::outbox::{Interest, LoggedEvent, SchemaCheck};
 use super::schema;
 use super::transport::EventLog;
 use crate::clock::SharedClock;
-use crate::db::{Db, DbError, Stamp, Tx};
+use crate::db::{Db, DbError, Tx};
 use ates_shared::events::Envelope;
 use rusqlite::{Connection, OptionalExtension, params};
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Notify, watch};
@@ -521,8 +523,11 @@ fn apply_batch(
         return Ok((false, events));
     }
     let now = clock.now();
-    let applied_before = applied_among(tx, consumer, &events).map_err(DbError::from)?;
-    let mut inbox = Inbox::new(tx, consumer, now)?;
+    let ids = events
+        .iter()
+        .filter(|e| e.defect.is_none() && e.schema != SchemaCheck::NotNeeded)
+        .map(|e| e.envelope.event_id);
+    let mut inbox = Inbox::read(tx, consumer, ids)?;
     let mut batch = handler.batch(tx, prepared)?;
     for (index, event) in events.iter().enumerate() {
         if let Some(defect) = &event.defect {
@@ -535,7 +540,6 @@ fn apply_batch(
                 index,
             });
         }
-        let before = applied_before.contains(&event.envelope.event_id);
         match apply_one(
             tx,
             &mut inbox,
@@ -543,7 +547,6 @@ fn apply_batch(
             batch.as_mut(),
             &event.envelope,
             &event.schema,
-            before,
         ) {
             Ok(()) => {}
             Err(ApplyError::Db(e)) => return Err(BatchError::Db(e)),
@@ -558,6 +561,7 @@ fn apply_batch(
         }
     }
     batch.finish()?;
+    inbox.write(tx, consumer, now).map_err(DbError::from)?;
     if let Some(last) = events.last() {
         write_position(tx, consumer, last.seq).map_err(DbError::from)?;
     }
@@ -575,33 +579,44 @@ impl From<rusqlite::Error> for ApplyError {
     }
 }
 
-/// The inbox's insert for one transaction of a consumer: prepared once, and the time every
-/// event of it was applied written out once.
-struct Inbox<'c> {
-    insert: rusqlite::CachedStatement<'c>,
-    consumer: &'c str,
-    applied_at: String,
+/// The inbox's part in one transaction of a consumer: which of its events were applied
+/// before, and the ids applied now, written at the end in one row (see [`applied`]).
+struct Inbox {
+    /// Applied before this transaction, or earlier in it (an event twice in one batch is
+    /// applied once).
+    applied: HashSet<Uuid>,
+    applied_now: Vec<Uuid>,
 }
 
-impl<'c> Inbox<'c> {
-    fn new(
-        tx: &'c Tx<'c>,
-        consumer: &'c str,
-        now: chrono::DateTime<chrono::Utc>,
-    ) -> Result<Inbox<'c>, DbError> {
+impl Inbox {
+    /// The inbox as it stands for `ids`, the events about to be applied.
+    fn read(
+        conn: &Connection,
+        consumer: &str,
+        ids: impl IntoIterator<Item = Uuid>,
+    ) -> Result<Inbox, DbError> {
         Ok(Inbox {
-            insert: tx.prepare_cached(
-                "INSERT INTO inbox (consumer, event_id, applied_at) VALUES (?1, ?2, ?3)",
-            )?,
-            consumer,
-            applied_at: Stamp(now).text(),
+            applied: applied::applied_among(conn, consumer, ids)?,
+            applied_now: Vec::new(),
         })
     }
 
-    fn record(&mut self, event_id: Uuid) -> rusqlite::Result<()> {
-        self.insert
-            .execute(params![self.consumer, event_id, self.applied_at])?;
-        Ok(())
+    fn has(&self, event_id: Uuid) -> bool {
+        self.applied.contains(&event_id)
+    }
+
+    fn note(&mut self, event_id: Uuid) {
+        self.applied.insert(event_id);
+        self.applied_now.push(event_id);
+    }
+
+    fn write(
+        self,
+        tx: &Tx<'_>,
+        consumer: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> rusqlite::Result<()> {
+        applied::record(tx, consumer, self.applied_now, now)
     }
 }
 
@@ -609,14 +624,13 @@ impl<'c> Inbox<'c> {
 /// was applied before.
 fn apply_one(
     tx: &Tx<'_>,
-    inbox: &mut Inbox<'_>,
+    inbox: &mut Inbox,
     handler: &dyn Handler,
     batch: &mut dyn Batch,
     envelope: &Envelope,
     schema: &SchemaCheck,
-    applied_before: bool,
 ) -> Result<(), ApplyError> {
-    if applied_before || !handler.interest().wants(&envelope.event_name) {
+    if inbox.has(envelope.event_id) || !handler.interest().wants(&envelope.event_name) {
         return Ok(());
     }
     match schema {
@@ -651,7 +665,7 @@ fn apply_one(
                 ApplyError::Failed(Failure::Transient(format!("{e:#}")))
             }
         })?;
-    inbox.record(envelope.event_id)?;
+    inbox.note(envelope.event_id);
     Ok(())
 }
 
@@ -663,8 +677,7 @@ pub(crate) fn replay(
     envelope: &Envelope,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), String> {
-    let before = already_applied(tx, consumer, envelope.event_id).map_err(|e| e.to_string())?;
-    let mut inbox = Inbox::new(tx, consumer, now).map_err(|e| e.to_string())?;
+    let mut inbox = Inbox::read(tx, consumer, [envelope.event_id]).map_err(|e| e.to_string())?;
     let mut batch = handler.batch(tx, None).map_err(|e| e.to_string())?;
     match apply_one(
         tx,
@@ -673,45 +686,14 @@ pub(crate) fn replay(
         batch.as_mut(),
         envelope,
         &SchemaCheck::NotYet,
-        before,
     ) {
-        Ok(()) => batch.finish().map_err(|e| e.to_string()),
+        Ok(()) => {
+            batch.finish().map_err(|e| e.to_string())?;
+            inbox.write(tx, consumer, now).map_err(|e| e.to_string())
+        }
         Err(ApplyError::Db(e)) => Err(e.to_string()),
         Err(ApplyError::Failed(f)) => Err(f.message().to_owned()),
     }
-}
-
-/// Which of `events` this consumer applied before (they come again after a rewind or a
-/// resend). One range read of the inbox per batch rather than a lookup per event: event
-/// ids are time-ordered, so a batch's ids span a narrow range that holds few others.
-fn applied_among(
-    tx: &rusqlite::Connection,
-    consumer: &str,
-    events: &[LoggedEvent],
-) -> rusqlite::Result<std::collections::HashSet<Uuid>> {
-    let ids = events
-        .iter()
-        .filter(|e| e.defect.is_none() && e.schema != SchemaCheck::NotNeeded)
-        .map(|e| e.envelope.event_id);
-    let (Some(low), Some(high)) = (ids.clone().min(), ids.max()) else {
-        return Ok(Default::default());
-    };
-    tx.prepare_cached(
-        "SELECT event_id FROM inbox WHERE consumer = ?1 AND event_id BETWEEN ?2 AND ?3",
-    )?
-    .query_map(params![consumer, low, high], |r| r.get(0))?
-    .collect()
-}
-
-pub(crate) fn already_applied(
-    tx: &rusqlite::Connection,
-    consumer: &str,
-    event_id: Uuid,
-) -> rusqlite::Result<bool> {
-    tx.prepare_cached("SELECT 1 FROM inbox WHERE consumer = ?1 AND event_id = ?2")?
-        .query_row(params![consumer, event_id], |_| Ok(()))
-        .optional()
-        .map(|found| found.is_some())
 }
 
 pub(crate) fn read_position(conn: &rusqlite::Connection, consumer: &str) -> rusqlite::Result<i64> {

@@ -11,6 +11,7 @@
 //! inside one transaction of its own database, together with its new position and the ids
 //! of the events it applied. A redelivered event is found in the inbox and skipped.
 
+pub mod applied;
 pub mod broker;
 pub mod consumer;
 pub mod outbox;

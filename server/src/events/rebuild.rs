@@ -12,7 +12,8 @@
 //! rebuild catches up and tries again. Consumer positions, the inbox, the outbox and kept
 //! state (the price seed) are not part of a model and are never touched.
 
-use super::consumer::{Handler, already_applied, read_position};
+use super::applied;
+use super::consumer::{Handler, read_position};
 use super::outbox::{Interest, LoggedEvent, Outbox};
 use super::transport::{EventLog, OutboxLog};
 use crate::clock::SharedClock;
@@ -262,20 +263,16 @@ impl ReadModel {
         let consumer = consumer.to_owned();
         self.db
             .read(move |conn| -> std::result::Result<_, DbError> {
-                // One read transaction for the batch: outside one, each lookup took and
-                // released the database's shared-memory read lock (two fcntl calls), which
-                // was most of a 1M-task rebuild's reading.
-                let snapshot = conn.unchecked_transaction()?;
-                let mut applied = Vec::with_capacity(events.len());
-                for event in events {
-                    if event.defect.is_none()
-                        && already_applied(&snapshot, &consumer, event.envelope.event_id)?
-                    {
-                        applied.push(event);
-                    }
-                }
-                snapshot.finish()?;
-                Ok(applied)
+                // One read of the inbox for the batch (its rows hold thousands of ids each).
+                let ids = events
+                    .iter()
+                    .filter(|e| e.defect.is_none())
+                    .map(|e| e.envelope.event_id);
+                let applied = applied::applied_among(conn, &consumer, ids)?;
+                Ok(events
+                    .into_iter()
+                    .filter(|e| e.defect.is_none() && applied.contains(&e.envelope.event_id))
+                    .collect())
             })
             .await
     }

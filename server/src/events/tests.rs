@@ -146,6 +146,7 @@ fn counter_db(dir: &std::path::Path) -> Db {
         &Migrations::new(vec![
             M::up(EVENT_TABLES),
             M::up(crate::events::tables::DEAD_LETTER_RESOLUTION),
+            M::up(crate::events::tables::INBOX_BY_BATCH),
             M::up("CREATE TABLE counter (n INTEGER NOT NULL); INSERT INTO counter VALUES (0);"),
         ]),
     )

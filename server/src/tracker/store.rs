@@ -71,6 +71,7 @@ pub fn migrations() -> Migrations<'static> {
             ) WITHOUT ROWID;",
         ),
         M::up(crate::events::tables::OUTBOX_WITHOUT_AUTOINCREMENT),
+        M::up(crate::events::tables::INBOX_BY_BATCH),
     ])
 }
 
