@@ -10,8 +10,8 @@
 //! The rows of one consumer never overlap (no row's id range reaches into another's), so
 //! the rows that may hold any of a set of ids are the few whose ranges meet the set's, found
 //! in one range read. Event ids are time-ordered, so a new batch's ids are normally above
-//! every row; when some are not (a producer's clock stepped back), the rows they fall
-//! among are merged with them and written again.
+//! every row; when some are not (a dead letter replayed, a producer's clock stepped back),
+//! the rows they fall among are merged with them and written again.
 
 use crate::db::{Stamp, Tx};
 use chrono::{DateTime, Utc};
@@ -32,8 +32,15 @@ pub(crate) fn applied_among(
     let wanted = sorted(ids.into_iter().collect());
     let mut found = HashSet::new();
     for_rows_meeting(conn, consumer, &wanted, |row_ids| {
+        // Only the wanted ids within the row's range are looked for: after a rewind, a
+        // batch's ids may span thousands of small rows.
+        let (Some(first), Some(last)) = (row_ids.first(), row_ids.last()) else {
+            return;
+        };
+        let from = wanted.partition_point(|id| id.as_bytes() < first);
+        let to = wanted.partition_point(|id| id.as_bytes() <= last);
         found.extend(
-            wanted
+            wanted[from..to]
                 .iter()
                 .filter(|id| row_ids.binary_search(id.as_bytes()).is_ok()),
         );
@@ -209,6 +216,27 @@ mod tests {
         assert!(among(&db, "other.src", &applied).await.is_empty());
         assert_eq!(among(&db, "a.src", &[applied[500]]).await.len(), 1);
         assert!(among(&db, "a.src", &[later[0]]).await.is_empty());
+    }
+
+    /// A set of ids spanning many small rows (events applied a few at a time, then
+    /// delivered again in one batch after a rewind) is found in all of them.
+    #[tokio::test]
+    async fn ids_spanning_many_small_rows_are_all_found() {
+        let (db, _dir) = db();
+        let mut applied = Vec::new();
+        for _ in 0..50 {
+            let batch = ids(2);
+            record_ids(&db, "a.src", &batch).await;
+            applied.extend(batch);
+        }
+        let unseen = ids(5);
+
+        assert_eq!(rows(&db).await.len(), 50);
+        let asked: Vec<Uuid> = applied.iter().chain(&unseen).copied().collect();
+        assert_eq!(
+            among(&db, "a.src", &asked).await,
+            applied.iter().copied().collect()
+        );
     }
 
     /// Ids that fall among those of earlier rows (a producer's clock stepped back) are
