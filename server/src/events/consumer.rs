@@ -2,7 +2,8 @@
 //! the consumer's own database, at least once and idempotently.
 //!
 //! A batch of events is applied in one transaction together with the consumer's new
-//! position and an inbox row per event. An event already in the inbox is skipped, so a
+//! position and the ids of its events in the inbox (one row for the batch, see
+//! [`super::applied`]). An event already in the inbox is skipped, so a
 //! redelivery (after a crash, a rewind or a broker's resend) changes nothing. An event the
 //! handler fails on is retried with backoff; when every attempt fails it is parked as a
 //! dead letter and the consumer moves on to the events behind it.
@@ -22,7 +23,7 @@ use tokio::sync::{Notify, watch};
 use uuid::Uuid;
 
 /// Applies events to a consumer's read model. Runs inside the consumer's transaction: all
-/// its writes commit with the position and the inbox row, or not at all. Events the
+/// its writes commit with the position and the inbox, or not at all. Events the
 /// handler has no use for are simply `Ok(())`.
 pub trait Handler: Send + Sync + 'static {
     /// Applies one event on its own. A handler that overrides [`Handler::batch`] must give
