@@ -167,6 +167,14 @@ pub enum Step {
     Idle,
 }
 
+/// Whether the log may hold events beyond those a step took, as far as that step read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Backlog {
+    MayHaveMore,
+    /// The step's read reached the end of the log.
+    WasEmpty,
+}
+
 pub struct Consumer {
     name: String,
     db: Db,
@@ -245,9 +253,12 @@ impl Consumer {
             if *shutdown.borrow() {
                 return;
             }
-            match self.step().await {
-                Ok(Step::Applied(_)) => continue,
-                Ok(Step::Idle) => {}
+            match self.advance().await {
+                Ok((Step::Applied(_), Backlog::MayHaveMore)) => continue,
+                // A small batch was all the log held when it was read: what came since
+                // has ticked `changes`, so waiting costs no event, and spares a read that
+                // would find nothing (at a steady load, every other one).
+                Ok((Step::Applied(_), Backlog::WasEmpty)) | Ok((Step::Idle, _)) => {}
                 Err(e) => {
                     tracing::error!(consumer = %self.name, error = %e, "consumer step failed")
                 }
@@ -269,33 +280,47 @@ impl Consumer {
     /// Takes the next batch from the log and applies it. Public so tests and tools can drain
     /// a consumer synchronously instead of sleeping.
     pub async fn step(&self) -> Result<Step, DbError> {
+        Ok(self.advance().await?.0)
+    }
+
+    /// [`Consumer::step`], telling also whether the log may hold more right now.
+    async fn advance(&self) -> Result<(Step, Backlog), DbError> {
         let mut cursor = self.cursor.lock().await;
         let position = match cursor.position.take() {
             Some(position) => position,
             None => self.position().await?,
         };
-        let batch = match cursor.ahead.take() {
+        // A batch fetched ahead was read before this step: the log may have grown since.
+        let (batch, read_now) = match cursor.ahead.take() {
             Some((after, fetching)) if after == position => {
-                fetching.await.map_err(|_| DbError::Panicked)??
+                (fetching.await.map_err(|_| DbError::Panicked)??, false)
             }
-            _ => self.fetch(position).await?,
+            _ => (self.fetch(position).await?, true),
         };
         let Some(last) = batch.events.last().map(|e| e.seq) else {
             cursor.position = Some(position);
-            return Ok(Step::Idle);
+            return Ok((Step::Idle, Backlog::WasEmpty));
         };
-        // While this batch is applied, the next one is read, checked and prepared on
-        // another core.
-        cursor.ahead = Some((last, tokio::spawn(self.fetch(last))));
-        drop(cursor);
         let count = batch.events.len();
+        // While a large batch is applied, the next one is read, checked and prepared on
+        // another core. After a small one (a user's event or two), the log most likely
+        // holds nothing more: reading it again would be a thread hand-off for nothing.
+        let backlog = if count > SMALL_BATCH {
+            cursor.ahead = Some((last, tokio::spawn(self.fetch(last))));
+            Backlog::MayHaveMore
+        } else if read_now {
+            Backlog::WasEmpty
+        } else {
+            Backlog::MayHaveMore
+        };
+        drop(cursor);
         match self.apply(position, batch).await {
             Ok(true) => {
                 self.cursor.lock().await.position = Some(last);
-                Ok(Step::Applied(count))
+                Ok((Step::Applied(count), backlog))
             }
             // Another runner or a rewind moved the position: start over from it.
-            Ok(false) => Ok(Step::Applied(0)),
+            Ok(false) => Ok((Step::Applied(0), Backlog::MayHaveMore)),
             Err(BatchError::Db(e)) => Err(e),
             Err(BatchError::Failed {
                 mut events,
@@ -312,11 +337,13 @@ impl Consumer {
                         Ok(true) => before_failing = last,
                         Err(BatchError::Db(e)) => return Err(e),
                         // Moved meanwhile, or a handler that fails only sometimes: start over.
-                        Ok(false) | Err(BatchError::Failed { .. }) => return Ok(Step::Applied(0)),
+                        Ok(false) | Err(BatchError::Failed { .. }) => {
+                            return Ok((Step::Applied(0), Backlog::MayHaveMore));
+                        }
                     }
                 }
                 self.retry_or_park(before_failing, failing, failure).await?;
-                Ok(Step::Applied(index + 1))
+                Ok((Step::Applied(index + 1), Backlog::MayHaveMore))
             }
         }
     }

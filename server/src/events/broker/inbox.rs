@@ -83,16 +83,20 @@ async fn session(
         .await?;
     tracing::info!(%service, %instance, waiting, "inbox connected to the broker");
     let mut asking = Asking::default();
-    // An empty queue may still miss events: published before it existed (a new reader),
-    // or lost with a purge. Ask for everything after what is held; a queue with messages
-    // waiting shows any gap with its first one.
-    if waiting == 0 {
-        for source in super::sources_of(service) {
-            let from = received_head(db, source).await? + 1;
-            asking.ask(&channel, broker, &queue, source, from).await?;
-        }
-    }
+    // The queue may miss events: published before it existed (a new reader), lost with a
+    // purge, or held by the broker in memory only when it restarted (messages are not
+    // persistent: the producers' outboxes keep them). Once the messages waiting now are
+    // taken (at once when there are none), each source is asked for everything after
+    // what is held: sent again, what is still on its way is only a duplicate.
+    let mut ask_after = Some(waiting as usize);
     loop {
+        if ask_after == Some(0) {
+            ask_after = None;
+            for source in super::sources_of(service) {
+                let from = received_head(db, source).await? + 1;
+                asking.ask(&channel, broker, &queue, source, from).await?;
+            }
+        }
         let first = tokio::select! {
             next = deliveries.next() => next,
             _ = stop.changed() => None,
@@ -116,6 +120,7 @@ async fn session(
                 None => break,
             }
         }
+        ask_after = ask_after.map(|left| left.saturating_sub(batch.len()));
         // Only events of a source this service takes, sent under that source's name.
         let mut events = Vec::with_capacity(batch.len());
         let mut deliveries_of_events = Vec::with_capacity(batch.len());

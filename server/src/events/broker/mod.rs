@@ -1,8 +1,9 @@
 //! Split mode's transport: each context's outbox travels through RabbitMQ.
 //!
 //! - A **relay** per producing context publishes its outbox in order to the durable topic
-//!   exchange `<namespace>.events` (routing key: the producer), persistent and mandatory, with
-//!   publisher confirms; it moves its position (`relay_positions`, in the producer's own
+//!   exchange `<namespace>.events` (routing key: the producer), mandatory, with publisher
+//!   confirms (not persistent: the outbox keeps the events, and inboxes ask again for what a
+//!   restarted broker lost); it moves its position (`relay_positions`, in the producer's own
 //!   database) only after the broker confirmed every message of a batch (and at most every
 //!   100 ms), so an unconfirmed or returned message is sent again. Each message carries the producer's sequence number.
 //! - An **inbox** per service takes its durable queue `ates.<service>` (single active
