@@ -24,6 +24,9 @@ const PREFETCH: u16 = 4000;
 /// A gap is asked for again after this long, doubling up to `MAX_RESEND_WAIT`.
 const RESEND_EVERY: Duration = Duration::from_secs(1);
 const MAX_RESEND_WAIT: Duration = Duration::from_secs(30);
+/// A session that has not taken the messages waiting when it connected asks for what it
+/// lacks anyway after this long without a delivery.
+const ASK_WHEN_QUIET_FOR: Duration = Duration::from_secs(1);
 
 /// Receives `service`'s queue into `db` until `stop` turns true, reconnecting as needed.
 /// `instance` names the queue: the service's own name, or another for a second reader
@@ -87,7 +90,9 @@ async fn session(
     // purge, or held by the broker in memory only when it restarted (messages are not
     // persistent: the producers' outboxes keep them). Once the messages waiting now are
     // taken (at once when there are none), each source is asked for everything after
-    // what is held: sent again, what is still on its way is only a duplicate.
+    // what is held: sent again, what is still on its way is only a duplicate. Also once
+    // no delivery came for a while: a standby (single active consumer) counted messages
+    // that another reader took, and may never see that many.
     let mut ask_after = Some(waiting as usize);
     loop {
         if ask_after == Some(0) {
@@ -100,6 +105,10 @@ async fn session(
         let first = tokio::select! {
             next = deliveries.next() => next,
             _ = stop.changed() => None,
+            _ = tokio::time::sleep(ASK_WHEN_QUIET_FOR), if ask_after.is_some() => {
+                ask_after = Some(0);
+                continue;
+            }
         };
         if *stop.borrow() {
             let _ = connection.close(200, "shutting down".into()).await;

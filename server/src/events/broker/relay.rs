@@ -232,10 +232,18 @@ async fn resend(
         let Some(last) = batch.last().map(|e| e.seq) else {
             break;
         };
-        if let Err(error) = publish(channel, "", Some(&request.queue), &batch).await {
-            // E.g. the queue is gone: nobody is waiting for these.
-            tracing::warn!(producer = %db.name(), queue = %request.queue, %error, "resend abandoned");
-            return Ok(());
+        match publish(channel, "", Some(&request.queue), &batch).await {
+            Ok(()) => {}
+            // The queue is gone: nobody is waiting for these.
+            Err(error) if error.is::<NoQueue>() => {
+                tracing::warn!(producer = %db.name(), queue = %request.queue, "resend abandoned: the queue is gone");
+                return Ok(());
+            }
+            // Anything else (no confirm in time, a refusal, a lost channel) ends the
+            // session before the request is acknowledged: the next one serves it again.
+            // The inbox may not ask twice: after a broker restart this is how it gets
+            // what the broker lost.
+            Err(error) => return Err(error),
         }
         sent += batch.len();
         after = last;
@@ -305,6 +313,11 @@ async fn send(
     Ok(confirms)
 }
 
+/// The broker returned a mandatory message: no queue is bound for it.
+#[derive(Debug, thiserror::Error)]
+#[error("the broker returned a message: no queue is bound for it")]
+struct NoQueue;
+
 /// Waits for a batch's confirms: every message acknowledged, none returned.
 async fn confirmed(confirms: Vec<PublisherConfirm>) -> anyhow::Result<()> {
     let confirmed = tokio::time::timeout(CONFIRM_TIMEOUT, futures_util::future::join_all(confirms))
@@ -314,7 +327,7 @@ async fn confirmed(confirms: Vec<PublisherConfirm>) -> anyhow::Result<()> {
         let confirmation = confirm?;
         anyhow::ensure!(confirmation.is_ack(), "the broker refused a message");
         if confirmation.take_message().is_some() {
-            anyhow::bail!("the broker returned a message: no queue is bound for it");
+            return Err(NoQueue.into());
         }
     }
     Ok(())
