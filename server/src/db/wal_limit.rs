@@ -159,9 +159,12 @@ mod tests {
         }
         let limit = KEPT_BYTES.unsigned_abs();
         assert_eq!(db.count("SELECT count(*) FROM blobs").await, 80 * 128);
-        // At most the limit plus the commit that crossed it, and its frames' headers.
+        // The limit plus the commit that crossed it, and its frames' headers; and a few
+        // commits more when the low-priority checkpointer, starved by the other tests,
+        // holds its lock for a while (the writer then tries again at the next commit: it
+        // once reached 2.02 times the limit). Without the limit it would hold all 40 MiB.
         assert!(
-            largest_wal < 2 * limit,
+            largest_wal < 3 * limit,
             "the WAL reached {largest_wal} bytes; the limit is {limit}"
         );
     }

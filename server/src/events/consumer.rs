@@ -196,6 +196,10 @@ struct Cursor {
     /// The batch after the one being applied, fetched (and schema-checked) meanwhile on
     /// another thread: `(position it follows, its events)`.
     ahead: Option<Prefetch>,
+    /// Rewinds so far. A step remembers its position only if none came while its batch
+    /// was applied: a rewind that commits right after the batch would be overwritten, and
+    /// go unnoticed until the log's next event.
+    rewinds: u64,
 }
 
 type Prefetch = (i64, tokio::task::JoinHandle<Result<Fetched, DbError>>);
@@ -286,6 +290,7 @@ impl Consumer {
     /// [`Consumer::step`], telling also whether the log may hold more right now.
     async fn advance(&self) -> Result<(Step, Backlog), DbError> {
         let mut cursor = self.cursor.lock().await;
+        let rewinds = cursor.rewinds;
         let position = match cursor.position.take() {
             Some(position) => position,
             None => self.position().await?,
@@ -316,7 +321,10 @@ impl Consumer {
         drop(cursor);
         match self.apply(position, batch).await {
             Ok(true) => {
-                self.cursor.lock().await.position = Some(last);
+                let mut cursor = self.cursor.lock().await;
+                if cursor.rewinds == rewinds {
+                    cursor.position = Some(last);
+                }
                 Ok((Step::Applied(count), backlog))
             }
             // Another runner or a rewind moved the position: start over from it.
@@ -405,7 +413,10 @@ impl Consumer {
         self.db
             .write(move |tx| write_position(tx, &name, position).map_err(DbError::from))
             .await?;
-        self.cursor.lock().await.position = None;
+        let mut cursor = self.cursor.lock().await;
+        cursor.position = None;
+        cursor.rewinds += 1;
+        drop(cursor);
         self.wake();
         Ok(())
     }
