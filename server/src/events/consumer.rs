@@ -295,12 +295,11 @@ impl Consumer {
             Some(position) => position,
             None => self.position().await?,
         };
-        // A batch fetched ahead was read before this step: the log may have grown since.
-        let (batch, read_now) = match cursor.ahead.take() {
+        let batch = match cursor.ahead.take() {
             Some((after, fetching)) if after == position => {
-                (fetching.await.map_err(|_| DbError::Panicked)??, false)
+                fetching.await.map_err(|_| DbError::Panicked)??
             }
-            _ => (self.fetch(position).await?, true),
+            _ => self.fetch(position).await?,
         };
         let Some(last) = batch.events.last().map(|e| e.seq) else {
             cursor.position = Some(position);
@@ -310,13 +309,13 @@ impl Consumer {
         // While a large batch is applied, the next one is read, checked and prepared on
         // another core. After a small one (a user's event or two), the log most likely
         // holds nothing more: reading it again would be a thread hand-off for nothing.
+        // (A small batch fetched ahead was read after `run` last waited too, so what came
+        // since has ticked as well.)
         let backlog = if count > SMALL_BATCH {
             cursor.ahead = Some((last, tokio::spawn(self.fetch(last))));
             Backlog::MayHaveMore
-        } else if read_now {
-            Backlog::WasEmpty
         } else {
-            Backlog::MayHaveMore
+            Backlog::WasEmpty
         };
         drop(cursor);
         match self.apply(position, batch).await {

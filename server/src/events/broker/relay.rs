@@ -7,15 +7,15 @@
 //! the relay's own position.
 //!
 //! Messages are not persistent: the outbox already keeps every event on disk, and the
-//! broker writing each one again and waiting for its disk before the confirm took a third
-//! of its CPU, on the cores the services need (lag over RabbitMQ at 1k events/s, p99 ~12
-//! against ~8 ms). What a restarted broker lost is asked for again by the inboxes when
-//! they reconnect (see `inbox`), and sent from the outbox.
+//! broker writing each one again and waiting for its disk before the confirm took two
+//! fifths of its CPU, on the cores the services need (lag over RabbitMQ at 1k events/s,
+//! p99 ~12 against ~8 ms). What a restarted broker lost is asked for again by the inboxes
+//! when they reconnect (see `inbox`), and sent from the outbox.
 //!
 //! Batches are pipelined: the next one is published while the broker confirms those before
-//! it, and the position moves, in order, as confirms come. After a failure the session starts over from the
-//! confirmed position, so events may be sent twice, never skipped; inboxes drop the
-//! duplicates.
+//! it, and the position moves, in order, as confirms come. After a failure the session
+//! starts over from the confirmed position, so events may be sent twice, never skipped;
+//! inboxes drop the duplicates.
 
 use super::wire::{COLUMNS, WireEvent};
 use super::{Broker, connect, declare_topology};
