@@ -214,6 +214,20 @@ impl Split {
             .unwrap()
     }
 
+    /// Creates a user through auth (as `admin`), with the tests' password and an address
+    /// made from the name.
+    async fn create_user(&self, admin: &str, username: &str, full_name: &str, role: &str) {
+        let reply = self
+            .post(
+                "/api/v1/users",
+                admin,
+                json!({"username": username, "password": PASSWORD, "full_name": full_name,
+                       "email": format!("{username}@popug.inc"), "role": role}),
+            )
+            .await;
+        assert_eq!(reply.status(), StatusCode::CREATED, "{username} is created");
+    }
+
     async fn get<T: serde::de::DeserializeOwned>(&self, path: &str, token: &str) -> T {
         let reply = self
             .client
@@ -524,15 +538,9 @@ async fn a_split_deployment_keeps_the_books_through_duplicates_a_broker_restart_
     let mut workers = Vec::new();
     for i in 0..3 {
         let name = format!("split{i}");
-        let reply = split
-            .post(
-                "/api/v1/users",
-                &admin,
-                json!({"username": name, "password": PASSWORD, "full_name": format!("Split {i}"),
-                       "email": format!("{name}@popug.inc"), "role": "worker"}),
-            )
+        split
+            .create_user(&admin, &name, &format!("Split {i}"), "worker")
             .await;
-        assert_eq!(reply.status(), StatusCode::CREATED);
         workers.push(split.login(&name, PASSWORD).await);
     }
     split.settle(Duration::from_secs(30)).await;
@@ -675,15 +683,9 @@ async fn a_split_deployment_keeps_the_books_through_duplicates_a_broker_restart_
     // was down, the tracker's queued behind it. Once the waiting ones are taken, the inbox
     // asks every source for what it lacks; no later auth event is needed to show the gap.
     split.kill("accounting");
-    let reply = split
-        .post(
-            "/api/v1/users",
-            &admin,
-            json!({"username": "planner", "password": PASSWORD, "full_name": "Planner",
-                   "email": "planner@popug.inc", "role": "manager"}),
-        )
+    split
+        .create_user(&admin, "planner", "Planner", "manager")
         .await;
-    assert_eq!(reply.status(), StatusCode::CREATED);
     tokio::time::sleep(Duration::from_millis(500)).await;
     split.purge("accounting").await;
     create_tasks(&split, &workers[2], 3, 1).await;
@@ -722,15 +724,7 @@ async fn a_split_deployment_keeps_the_books_through_duplicates_a_broker_restart_
     }
 
     // The one active worker earns, and closing the day pays them out.
-    let reply = split
-        .post(
-            "/api/v1/users",
-            &admin,
-            json!({"username": "lucky", "password": PASSWORD, "full_name": "Lucky",
-                   "email": "lucky@popug.inc", "role": "worker"}),
-        )
-        .await;
-    assert_eq!(reply.status(), StatusCode::CREATED);
+    split.create_user(&admin, "lucky", "Lucky", "worker").await;
     split.settle(Duration::from_secs(30)).await;
     let lucky = split.login("lucky", PASSWORD).await;
     create_tasks(&split, &lucky, 4, 1).await;
@@ -850,15 +844,7 @@ async fn a_split_deployment_also_works_with_one_shared_token_secret() {
     let _broker = BROKER.lock().await;
     let split = Split::start(Keys::Secret).await;
     let admin = split.login("admin", ADMIN_PASSWORD).await;
-    let reply = split
-        .post(
-            "/api/v1/users",
-            &admin,
-            json!({"username": "solo", "password": PASSWORD, "full_name": "Solo",
-                   "email": "solo@popug.inc", "role": "worker"}),
-        )
-        .await;
-    assert_eq!(reply.status(), StatusCode::CREATED);
+    split.create_user(&admin, "solo", "Solo", "worker").await;
     split.settle(Duration::from_secs(30)).await;
     let solo = split.login("solo", PASSWORD).await;
     create_tasks(&split, &solo, 3, 1).await;
