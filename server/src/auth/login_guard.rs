@@ -12,7 +12,7 @@
 
 use super::password::{self, HashCost};
 use crate::error::Error;
-use governor::clock::{Clock as _, DefaultClock};
+use governor::clock::Clock as _;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use std::hash::Hash;
 use std::net::IpAddr;
@@ -212,7 +212,10 @@ fn throttle<K: Hash + Eq + Clone>(
     what: &'static str,
 ) -> Result<(), Error> {
     limiter.check_key(key).map_err(|not_until| {
-        let wait = not_until.wait_time_from(DefaultClock::default().now());
+        // The limiter's own clock: a new one calibrates itself (CPUID, which a virtual
+        // machine's hypervisor answers slowly), and that was half the CPU a flood of
+        // refused logins cost the server.
+        let wait = not_until.wait_time_from(limiter.clock().now());
         metrics::counter!("ates_login_throttled_total", "reason" => what).increment(1);
         Error::Throttled {
             status: 429,
