@@ -19,10 +19,10 @@
 //!   answers on 127.0.0.1:5672) split.
 //!
 //! Sizes: `ATES_BENCH_TASKS` (1M), `ATES_BENCH_SMALL` (100k), `ATES_BENCH_USERS` (1k),
-//! `ATES_BENCH_SECONDS` (wrk runs, 10), `ATES_BENCH_LAG_SECONDS` (60),
-//! `ATES_BENCH_REQUESTS` (POSTs, 20k), `ATES_BENCH_ROUNDS` (reshuffles of each size, each
-//! beside a raw one; the table takes the medians, 3), `ATES_BENCH_SPLIT=0` skips the
-//! broker; a size of 0 skips its part.
+//! `ATES_BENCH_SECONDS` (a wrk figure, 10; runs that take turns get half each),
+//! `ATES_BENCH_LAG_SECONDS` (60), `ATES_BENCH_REQUESTS` (POSTs, 20k), `ATES_BENCH_ROUNDS`
+//! (reshuffles of each size, each beside a raw one; the table takes the medians; 5 of
+//! 100k and 3 of 1M), `ATES_BENCH_SPLIT=0` skips the broker; a size of 0 skips its part.
 //! wrk is installed with apt-get when missing.
 
 mod common;
@@ -800,7 +800,12 @@ async fn main() -> anyhow::Result<()> {
     let seconds = env_or("ATES_BENCH_SECONDS", 10);
     let lag_seconds = env_or("ATES_BENCH_LAG_SECONDS", 60);
     let requests = env_or("ATES_BENCH_REQUESTS", 20_000);
-    let rounds = env_or("ATES_BENCH_ROUNDS", 3).max(1);
+    // Five rounds of the small reshuffle (a few seconds each; single rounds of one build
+    // ranged 2.1x-4.0x of their raw baseline in one run), three of the big one (a minute).
+    let rounds = std::env::var("ATES_BENCH_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok());
+    let (small_rounds, big_rounds) = rounds.map_or((5, 3), |r: usize| (r.max(1), r.max(1)));
     println!(
         "aTES speed benchmark: release binary, {} cores, {users} workers",
         std::thread::available_parallelism()?.get()
@@ -823,7 +828,7 @@ async fn main() -> anyhow::Result<()> {
             &dir.path().join("small"),
             small,
             users,
-            rounds,
+            small_rounds,
             async |_, _, _| {},
         )
         .await?;
@@ -836,7 +841,7 @@ async fn main() -> anyhow::Result<()> {
             &dir.path().join("big"),
             big,
             users,
-            rounds,
+            big_rounds,
             async |table, d, _| reads(table, d, seconds).await,
         )
         .await?;
