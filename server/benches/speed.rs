@@ -507,7 +507,7 @@ async fn reshuffle_case(
 fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(f64::total_cmp);
     let half = values.len() / 2;
-    if values.len() % 2 == 0 {
+    if values.len().is_multiple_of(2) {
         (values[half - 1] + values[half]) / 2.0
     } else {
         values[half]

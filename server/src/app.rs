@@ -288,7 +288,7 @@ impl Application {
             analytics,
             events,
         } = contexts;
-        let state = AppState {
+        let state = AppState::new(http::Handles {
             auth,
             tracker,
             accounting,
@@ -304,7 +304,7 @@ impl Application {
                     .collect(),
             ),
             trusted_proxies: Arc::new(config.trusted_proxies.clone()),
-        };
+        });
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("binding {}", config.listen))?;
