@@ -213,8 +213,8 @@ fn throttle<K: Hash + Eq + Clone>(
 ) -> Result<(), Error> {
     limiter.check_key(key).map_err(|not_until| {
         // The limiter's own clock: a new one calibrates itself (CPUID, which a virtual
-        // machine's hypervisor answers slowly), and that was half the CPU a flood of
-        // refused logins cost the server.
+        // machine's hypervisor answers slowly), and that was over a quarter of the CPU a
+        // flood of refused logins cost the server.
         let wait = not_until.wait_time_from(limiter.clock().now());
         metrics::counter!("ates_login_throttled_total", "reason" => what).increment(1);
         Error::Throttled {

