@@ -592,8 +592,7 @@ async fn reads(table: &mut Table, d: &Deployment, seconds: usize) {
             .join(", ")
     };
     println!(
-        "login flood: {attempts} wrong logins from 300 clients during {} s of reads",
-        3 * turn
+        "login flood: {attempts} wrong logins from 300 clients over three turns of {turn} s of reads (and a second's start each)"
     );
     println!(
         "reads alone: {}/s; under the flood: {}/s ({turn} s each, taking turns)",
