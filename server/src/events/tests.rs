@@ -476,3 +476,98 @@ async fn a_large_batch_reaches_its_handler_with_what_was_prepared_for_it() {
     };
     assert_eq!(*handed.lock().unwrap(), vec![None, Some(ahead)]);
 }
+
+/// Records the size of each batch it applies; waits `linger` once woken.
+struct Lingering {
+    linger: Duration,
+    batches: Arc<std::sync::Mutex<Vec<usize>>>,
+}
+
+struct Counted<'t> {
+    tx: &'t Tx<'t>,
+    events: usize,
+    batches: Arc<std::sync::Mutex<Vec<usize>>>,
+}
+
+impl Batch for Counted<'_> {
+    fn handle(&mut self, _event: &Envelope) -> anyhow::Result<()> {
+        self.events += 1;
+        self.tx.execute("UPDATE counter SET n = n + 1", [])?;
+        Ok(())
+    }
+
+    fn finish(self: Box<Self>) -> Result<(), DbError> {
+        self.batches.lock().unwrap().push(self.events);
+        Ok(())
+    }
+}
+
+impl Handler for Lingering {
+    fn handle(&self, tx: &Tx<'_>, _event: &Envelope) -> anyhow::Result<()> {
+        tx.execute("UPDATE counter SET n = n + 1", [])?;
+        Ok(())
+    }
+
+    fn batch<'t>(
+        &'t self,
+        tx: &'t Tx<'t>,
+        _prepared: Option<Prepared>,
+    ) -> Result<Box<dyn Batch + 't>, DbError> {
+        Ok(Box::new(Counted {
+            tx,
+            events: 0,
+            batches: self.batches.clone(),
+        }))
+    }
+
+    fn linger(&self) -> Duration {
+        self.linger
+    }
+}
+
+/// The sizes of the batches a running consumer applied for five events published 50 ms
+/// apart, with its handler lingering `linger` once woken.
+async fn batches_of_five_events_lingering(linger: Duration) -> Vec<usize> {
+    let dir = tempfile::tempdir().unwrap();
+    let log = crate::events::test_log::TestLog::new("producer");
+    let consumer_db = counter_db(dir.path());
+    let batches = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let consumer = Arc::new(log.consumer(
+        "test",
+        consumer_db.clone(),
+        Lingering {
+            linger,
+            batches: batches.clone(),
+        },
+    ));
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let running = tokio::spawn(consumer.clone().run(stopped));
+    // The first step finds the log empty before anything is published.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    for i in 0..5 {
+        publish(&log.db, &format!("ann{i}")).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let deadline = std::time::Instant::now() + linger + Duration::from_secs(10);
+    while count(&consumer_db).await < 5 {
+        assert!(std::time::Instant::now() < deadline, "not delivered");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    stop.send(true).unwrap();
+    running.await.unwrap();
+    batches.lock().unwrap().clone()
+}
+
+/// A consumer whose handler lingers applies what arrives meanwhile in one transaction (a
+/// read model's fewer fsyncs); one that does not applies each event as it comes.
+#[tokio::test]
+async fn a_lingering_consumer_gathers_what_arrives_into_one_batch() {
+    assert_eq!(
+        batches_of_five_events_lingering(Duration::from_secs(2)).await,
+        vec![5]
+    );
+    assert_eq!(
+        batches_of_five_events_lingering(Duration::ZERO).await,
+        vec![1, 1, 1, 1, 1]
+    );
+}
