@@ -9,6 +9,7 @@ use crate::paging::PageRequest;
 use ates_shared::Role;
 use ates_shared::api::{ErrorBody, NewTask, Page, ReshuffleResult, Task, TaskCounts, TaskFilter};
 use axum::extract::{Path, State};
+use axum::http::header::CONTENT_TYPE;
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -67,12 +68,11 @@ pub async fn list_tasks(
             "query parameter `q` must be at most 200 characters",
         ));
     }
-    Ok(asked.answer(Json(
-        state
-            .tracker
-            .list_tasks(filter.status, assignee, filter.q, page)
-            .await?,
-    )))
+    let page = state
+        .tracker
+        .list_tasks_json(filter.status, assignee, filter.q, page)
+        .await?;
+    Ok(asked.answer(([(CONTENT_TYPE, "application/json")], page)))
 }
 
 /// How many tasks are open and done.

@@ -269,6 +269,21 @@ pub fn list_tasks(
     rows.collect()
 }
 
+/// [`list_tasks`] as the JSON of its page (see [`super::page_json`]); `None` when a row
+/// was not in the form the fast writer takes.
+pub fn list_tasks_json(
+    conn: &Connection,
+    status: Option<TaskStatus>,
+    assignee: Option<Uuid>,
+    search: Option<&str>,
+    page: crate::paging::PageRequest,
+) -> rusqlite::Result<Option<Vec<u8>>> {
+    let (sql, args) = list_query(status, assignee, search, page.after, page.fetch());
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut rows = stmt.query(rusqlite::params_from_iter(args.iter()))?;
+    super::page_json::write_page(&mut rows, page.limit as usize)
+}
+
 /// The SQL of [`list_tasks`] and its arguments.
 fn list_query(
     status: Option<TaskStatus>,
