@@ -22,18 +22,6 @@ use ates_shared::api::{AnalyticsDay, AnalyticsEarnings, AnalyticsSummary, MostEx
 use chrono::NaiveDate;
 use chrono_tz::Tz;
 
-/// How long analytics gathers the events that arrive before it applies them (its
-/// consumers, see `Handler::linger`) or, in split mode, stores them (its inbox from the
-/// broker). Every commit waits for an fsync, and the disk's fsyncs are shared with the
-/// tracker's and accounting's, whose commits users wait on. At a steady 500 tasks/s on a
-/// machine with slow fsyncs, analytics committed more often than the tracker (32k
-/// commits against 23k), the tracker's commits took 1.2 ms on average, and the speed
-/// bench's lag commit -> applied in accounting had a p99 of 6.2-7.4 ms (21 ms over
-/// RabbitMQ). Gathering for 20 ms: 4.3k commits against the tracker's 21k, its commits
-/// 0.55 ms, and a lag p99 of 1.6-2.2 ms (15-17 ms over RabbitMQ). Analytics' screens are
-/// 20 ms later, which nobody sees.
-pub const GATHER_FOR: std::time::Duration = std::time::Duration::from_millis(20);
-
 #[derive(Clone)]
 pub struct Analytics {
     db: Db,

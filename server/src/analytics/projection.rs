@@ -20,12 +20,6 @@ impl Handler for Projection {
         Interest::Only(&[TaskCreated::NAME, TransactionApplied::NAME])
     }
 
-    /// Analytics is looked at, not acted on: a moment's wait lets its two consumers apply
-    /// a steady load in one commit per wait rather than one per event or two.
-    fn linger(&self) -> std::time::Duration {
-        super::GATHER_FOR
-    }
-
     fn handle(&self, tx: &Tx<'_>, event: &Envelope) -> anyhow::Result<()> {
         let mut movements = Movements::new(tx);
         movements.apply(event)?;

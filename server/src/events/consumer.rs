@@ -60,13 +60,6 @@ pub trait Handler: Send + Sync + 'static {
     fn prepare(&self, _conn: &Connection, _events: &[LoggedEvent]) -> Option<Prepared> {
         None
     }
-
-    /// How long the consumer waits, once woken by a new event, before reading the log: what
-    /// arrives meanwhile shares one transaction, and so one fsync. Zero (the default) for
-    /// the contexts whose lag users feel or act on.
-    fn linger(&self) -> Duration {
-        Duration::ZERO
-    }
 }
 
 /// What [`Handler::prepare`] worked out for one batch, for that handler's own
@@ -275,23 +268,11 @@ impl Consumer {
                 }
             }
             tokio::select! {
-                _ = changes.changed() => self.linger(&mut shutdown).await,
+                _ = changes.changed() => {}
                 _ = self.wake.notified() => {}
                 _ = shutdown.changed() => {}
                 _ = tokio::time::sleep(POLL_INTERVAL) => {}
             }
-        }
-    }
-
-    /// Waits the handler's [`Handler::linger`] (or until shutdown).
-    async fn linger(&self, shutdown: &mut watch::Receiver<bool>) {
-        let linger = self.handler.linger();
-        if linger.is_zero() {
-            return;
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(linger) => {}
-            _ = shutdown.changed() => {}
         }
     }
 

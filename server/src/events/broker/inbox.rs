@@ -39,20 +39,10 @@ pub async fn run(
     stop: watch::Receiver<bool>,
 ) {
     let name = format!("inbox.{instance}");
-    let gather_for = gather_for(&service);
     super::keep_running(&name, stop.clone(), || {
-        session(&broker, &service, &instance, &db, gather_for, stop.clone())
+        session(&broker, &service, &instance, &db, stop.clone())
     })
     .await
-}
-
-/// How long a batch waits for more deliveries after its first: nothing for the services
-/// whose lag users feel; analytics gathers (see [`crate::analytics::GATHER_FOR`]).
-fn gather_for(service: &str) -> Duration {
-    match service {
-        "analytics" => crate::analytics::GATHER_FOR,
-        _ => Duration::ZERO,
-    }
 }
 
 /// What one batch did to the `received` table.
@@ -73,7 +63,6 @@ async fn session(
     service: &str,
     instance: &str,
     db: &Db,
-    gather_for: Duration,
     mut stop: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
     let connection = connect(&broker.url)
@@ -132,13 +121,7 @@ async fn session(
         // less than that apart (at 1k events/s a batch gathered for ~20 ms, the lag p50
         // over RabbitMQ); a window of 1 ms still cost ~1.9 ms per batch (the timer's
         // resolution). Under a heavy load deliveries queue up while a batch is stored, so
-        // the next batch still fills at once. Only a service that gathers waits, once.
-        if !gather_for.is_zero() {
-            tokio::select! {
-                _ = tokio::time::sleep(gather_for) => {}
-                _ = stop.changed() => {}
-            }
-        }
+        // the next batch still fills at once.
         while batch.len() < BATCH {
             match deliveries.next().now_or_never() {
                 Some(Some(delivery)) => batch.push(delivery?),
