@@ -160,15 +160,7 @@ impl Tracker {
     ) -> Result<Page<Task>> {
         let assignee = assignee.user();
         self.read_list(is_search(&search), move |conn| {
-            let rows = store::list_tasks(
-                conn,
-                status,
-                assignee,
-                search.as_deref(),
-                page.after,
-                page.fetch(),
-            )?;
-            Ok(page.page(rows, |t| t.id))
+            store::page_of_tasks(conn, status, assignee, search.as_deref(), page)
         })
         .await
     }
@@ -189,8 +181,8 @@ impl Tracker {
             if let Some(json) = store::list_tasks_json(conn, status, assignee, search, page)? {
                 return Ok(json);
             }
-            let rows = store::list_tasks(conn, status, assignee, search, page.after, page.fetch())?;
-            Ok(serde_json::to_vec(&page.page(rows, |t| t.id)).expect("a page serializes"))
+            let values = store::page_of_tasks(conn, status, assignee, search, page)?;
+            Ok(serde_json::to_vec(&values).expect("a page serializes"))
         })
         .await
     }

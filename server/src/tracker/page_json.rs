@@ -288,8 +288,7 @@ mod tests {
                         let fast = store::list_tasks_json(&conn, status, assignee, search, page)
                             .unwrap()
                             .expect("rows as the tracker writes them");
-                        let tasks = store::list_tasks(&conn, status, assignee, search, page.after, page.fetch()).unwrap();
-                        let values = page.page(tasks, |t| t.id);
+                        let values = store::page_of_tasks(&conn, status, assignee, search, page).unwrap();
                         prop_assert_eq!(
                             String::from_utf8(fast).unwrap(),
                             serde_json::to_string(&values).unwrap()

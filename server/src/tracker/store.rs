@@ -269,7 +269,19 @@ pub fn list_tasks(
     rows.collect()
 }
 
-/// [`list_tasks`] as the JSON of its page (see [`super::page_json`]); `None` when a row
+/// [`list_tasks`] cut to the page `page` asks for, with its cursor.
+pub fn page_of_tasks(
+    conn: &Connection,
+    status: Option<TaskStatus>,
+    assignee: Option<Uuid>,
+    search: Option<&str>,
+    page: crate::paging::PageRequest,
+) -> rusqlite::Result<ates_shared::api::Page<Task>> {
+    let rows = list_tasks(conn, status, assignee, search, page.after, page.fetch())?;
+    Ok(page.page(rows, |t| t.id))
+}
+
+/// [`page_of_tasks`] as the JSON of its page (see [`super::page_json`]); `None` when a row
 /// was not in the form the fast writer takes.
 pub fn list_tasks_json(
     conn: &Connection,
