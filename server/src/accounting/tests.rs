@@ -607,6 +607,27 @@ async fn a_batch_books_exactly_what_one_event_at_a_time_books() {
         published(&batched.db).await,
         published(&one_by_one.db).await
     );
+    for task in &tasks {
+        assert_eq!(
+            task_rows(&batched.db, *task).await,
+            task_rows(&one_by_one.db, *task).await
+        );
+    }
+    let first = task_rows(&batched.db, tasks[0]).await;
+    let kinds: Vec<&str> = first.iter().map(|(_, kind, _)| kind.as_str()).collect();
+    assert_eq!(kinds, ["fee", "fee", "fee", "reward"], "{first:?}");
+    let users: Vec<Uuid> = first.iter().map(|(user, _, _)| *user).collect();
+    assert_eq!(users, [workers[0], workers[1], workers[2], workers[2]]);
+}
+
+/// (user, kind, amount) of a task's rows, oldest first, as accountants see them.
+async fn task_rows(db: &Db, task: Uuid) -> Vec<(Uuid, String, i64)> {
+    db.read(move |c| store::task_ledger(c, task).map_err(DbError::from))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.user.id, r.kind.as_str().to_owned(), r.amount_cents))
+        .collect()
 }
 
 /// A batch that fails on an event is rolled back whole, applied again up to that event,

@@ -187,6 +187,19 @@ async fn answers(app: &TestApp, workers: &[Popug]) -> Value {
         let me: Value = app.get_ok("/api/v1/accounting/me", &w.token).await;
         logs.insert(w.user.username.clone(), json!({"log": log, "me": me}));
     }
+    // Each task's own ledger (`ledger_by_task`), as accountants open it from a row.
+    let task_ids: std::collections::BTreeSet<String> = logs
+        .values()
+        .flat_map(|l| l["log"]["items"].as_array().cloned().unwrap_or_default())
+        .filter_map(|entry| entry["task"]["id"].as_str().map(str::to_owned))
+        .collect();
+    let mut task_ledgers = serde_json::Map::new();
+    for id in task_ids {
+        let rows: Value = app
+            .get_ok(&format!("/api/v1/accounting/tasks/{id}/ledger"), &app.admin)
+            .await;
+        task_ledgers.insert(id, rows);
+    }
     let mut analytics = serde_json::Map::new();
     for d in 1..=4 {
         let date = day(d);
@@ -214,6 +227,7 @@ async fn answers(app: &TestApp, workers: &[Popug]) -> Value {
     json!({
         "accounts": app.get_ok::<Value>("/api/v1/accounting/accounts?limit=500", &app.admin).await,
         "logs": logs,
+        "task_ledgers": task_ledgers,
         "earnings": app.get_ok::<Value>("/api/v1/accounting/earnings?from=2026-05-30&to=2026-06-04", &app.admin).await,
         "payments": app.get_ok::<Value>("/api/v1/accounting/payments?limit=500", &app.admin).await,
         "analytics": analytics,
@@ -353,6 +367,15 @@ async fn analytics_agrees_with_accounting_and_online_rebuilds_change_no_answer()
     assert!(old["task"].is_object(), "{old}");
 
     let before = answers(&app, &workers).await;
+    assert!(
+        before["task_ledgers"]
+            .as_object()
+            .unwrap()
+            .values()
+            .any(|rows| rows.as_array().is_some_and(|r| r.len() > 1)),
+        "a reshuffled task has rows from each assignment: {}",
+        before["task_ledgers"]
+    );
     let causes = ledger_causes(&app).await;
     assert!(causes.iter().any(|(_, cause)| cause.is_some()));
     // The mailer works in the background: count once every payout went out.
@@ -391,6 +414,13 @@ async fn analytics_agrees_with_accounting_and_online_rebuilds_change_no_answer()
         )
         .await;
     assert_eq!(log["items"][0]["task"]["id"], json!(task.id));
+    let task_ledger: Value = app
+        .get_ok(
+            &format!("/api/v1/accounting/tasks/{}/ledger", task.id),
+            &app.admin,
+        )
+        .await;
+    assert_eq!(task_ledger[0]["id"], log["items"][0]["id"], "{task_ledger}");
 }
 
 /// The reward rows of one day, across the workers' logs.
