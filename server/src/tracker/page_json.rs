@@ -65,10 +65,8 @@ fn write_task(out: &mut Vec<u8>, row: &rusqlite::Row<'_>) -> rusqlite::Result<Op
         return Ok(None);
     }
     out.extend_from_slice(b",\"jira_id\":");
-    match row.get_ref(2)? {
-        ValueRef::Null => out.extend_from_slice(b"null"),
-        text if push_text(out, text) => {}
-        _ => return Ok(None),
+    if !push_or_null(out, row.get_ref(2)?, push_text) {
+        return Ok(None);
     }
     out.extend_from_slice(b",\"description\":");
     if !push_text(out, row.get_ref(3)?) {
@@ -90,10 +88,8 @@ fn write_task(out: &mut Vec<u8>, row: &rusqlite::Row<'_>) -> rusqlite::Result<Op
         return Ok(None);
     }
     out.extend_from_slice(b",\"completed_at\":");
-    match row.get_ref(8)? {
-        ValueRef::Null => out.extend_from_slice(b"null"),
-        time if push_time(out, time) => {}
-        _ => return Ok(None),
+    if !push_or_null(out, row.get_ref(8)?, push_time) {
+        return Ok(None);
     }
     out.push(b'}');
     Ok(Some(id))
@@ -105,6 +101,21 @@ fn uuid_at(row: &rusqlite::Row<'_>, index: usize) -> rusqlite::Result<Option<Uui
         ValueRef::Blob(bytes) => Uuid::from_slice(bytes).ok(),
         _ => None,
     })
+}
+
+/// An optional value: `null`, or as `push` writes it (false if `push` refuses it).
+fn push_or_null(
+    out: &mut Vec<u8>,
+    value: ValueRef<'_>,
+    push: fn(&mut Vec<u8>, ValueRef<'_>) -> bool,
+) -> bool {
+    match value {
+        ValueRef::Null => {
+            out.extend_from_slice(b"null");
+            true
+        }
+        value => push(out, value),
+    }
 }
 
 fn push_uuid(out: &mut Vec<u8>, id: Uuid) {
